@@ -1,0 +1,68 @@
+/* ams-error.c: the AMS_ERROR domain and the wire names of server errors. */
+#include "protocol/ams-message.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (ams-error-quark, ams_error)
+
+static const struct {
+  AmsError    code;
+  const char *definition;
+} server_errors[] = {
+  { AMS_ERROR_NO_STREAM_NAME_SPECIFIED, "noStreamNameSpecified" },
+  { AMS_ERROR_INVALID_STREAM_NAME, "invalidStreamName" },
+  { AMS_ERROR_STREAM_ID_IN_USE, "streamIdInUse" },
+  { AMS_ERROR_NO_STREAM_EXIST, "no_stream_exist" },
+  { AMS_ERROR_SERVER_ERROR_CHECK_LOGS, "server_error_check_logs" },
+  { AMS_ERROR_NOT_SET_REMOTE_DESCRIPTION, "notSetRemoteDescription" },
+  { AMS_ERROR_NOT_SET_LOCAL_DESCRIPTION, "notSetLocalDescription" },
+  { AMS_ERROR_NO_ACTIVE_STREAMS_IN_ROOM, "no_active_streams_in_room" },
+  { AMS_ERROR_NOT_INITIALIZED_YET, "not_initialized_yet" },
+  { AMS_ERROR_NOT_ALLOWED_UNREGISTERED_STREAMS, "not_allowed_unregistered_streams" },
+  { AMS_ERROR_NO_ROOM_SPECIFIED, "no_room_specified" },
+  { AMS_ERROR_UNAUTHORIZED_ACCESS, "unauthorized_access" },
+  { AMS_ERROR_USER_BLOCKED, "user_blocked" },
+  { AMS_ERROR_NO_ENCODER_SETTINGS, "no_encoder_settings" },
+  { AMS_ERROR_NO_PEER_ASSOCIATED_BEFORE, "no_peer_associated_before" },
+  { AMS_ERROR_NO_SPACE_FOR_NEW_PEER, "NoSpaceForNewPeer" },
+  { AMS_ERROR_HIGH_RESOURCE_USAGE, "highResourceUsage" },
+  { AMS_ERROR_VIEWER_LIMIT_REACHED, "viewerLimitReached" },
+  { AMS_ERROR_PUBLISH_TIMEOUT, "publishTimeoutError" },
+  { AMS_ERROR_ALREADY_PLAYING, "already_playing" },
+  { AMS_ERROR_ALREADY_PUBLISHING, "already_publishing" },
+  { AMS_ERROR_NO_CODEC_ENABLED_IN_THE_SERVER, "no_codec_enabled_in_the_server" },
+  { AMS_ERROR_ENCODER_NOT_OPENED, "encoderNotOpened" },
+  { AMS_ERROR_ENCODER_BLOCKED, "encoderBlocked" },
+  { AMS_ERROR_STREAM_NOT_ACTIVE_OR_EXPIRED, "stream_not_active_or_expired" },
+  { AMS_ERROR_ROOM_NOT_ACTIVE_OR_EXPIRED, "room_not_active_or_expired" },
+  { AMS_ERROR_DATA_STORE_NOT_AVAILABLE, "data_store_not_available" },
+  { AMS_ERROR_LICENSE_SUSPENDED, "license_suspended_please_renew_license" },
+  { AMS_ERROR_MAIN_TRACK_HAS_MAX_SUBTRACK_COUNT,
+    "main_track_has_max_subtrack_count__not_allowed_to_add_more_subtracks" },
+  { AMS_ERROR_MAIN_TRACK_DB_OPERATION_FAILED, "mainTrackDBOperationFailed" },
+  { AMS_ERROR_NO_PACKET_RECEIVED_FOR_TIMEOUT_DURATION, "noPacketReceivedForTimeoutDuration" },
+  { AMS_ERROR_STREAM_NOT_EXIST_OR_NOT_STREAMING, "stream_not_exist_or_not_streaming" },
+  { AMS_ERROR_WEBRTC_NOT_ENABLED, "webrtc_not_enabled" },
+  { AMS_ERROR_AUTHENTICATION_TOKEN_NOT_VALID, "authenticationTokenNotValid" },
+  { AMS_ERROR_MISSING_PARAMETER, "missingParameter" },
+};
+
+AmsError
+ams_error_from_definition (const char *definition)
+{
+  if (definition == NULL)
+    return AMS_ERROR_UNKNOWN_SERVER_ERROR;
+  for (gsize i = 0; i < G_N_ELEMENTS (server_errors); i++)
+    if (strcmp (server_errors[i].definition, definition) == 0)
+      return server_errors[i].code;
+  return AMS_ERROR_UNKNOWN_SERVER_ERROR;
+}
+
+const char *
+ams_error_to_definition (AmsError code)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (server_errors); i++)
+    if (server_errors[i].code == code)
+      return server_errors[i].definition;
+  return NULL;
+}

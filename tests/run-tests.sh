@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Runs every test suite and ends with one line "N passed, N failed".
+#
+# A suite is any program that prints TAP ("ok N - name" / "not ok N - name"):
+#   build/tests/test-*        unit tests (GLib test framework, run with --tap)
+#   tests/e2e/*.sh            end to end: real servers, real media, loopback only
+#   tests/faults/*.sh         fault injection
+#   tests/interop/*.sh        the official JavaScript SDK in Chromium
+#   tests/build/*.sh          install, pkg-config, man pages, fuzzers, samples
+# A suite that exits non-zero without reporting a failure counts as one.
+#
+# TESTS="pattern ..." runs only the suites whose path matches one pattern.
+# AMS_VALGRIND=1 runs the unit tests and the programs under valgrind.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD AMS_TOP=$PWD
+export AMSCLIENT_BIN=$PWD/$BUILD/bin/amsclient MINISERVER_BIN=$PWD/$BUILD/bin/ams-mini-server
+# Tests never read a user's config file or environment by accident.
+export AMSCLIENT_NO_CONFIG=1
+unset AMSCLIENT_URL AMSCLIENT_TOKEN
+# GStreamer's registry cache is per user; keep it in the build tree so
+# parallel and sanitised runs do not fight over it.
+export GST_REGISTRY=$PWD/$BUILD/gst-registry.bin
+
+LOGDIR=$BUILD/test-logs
+mkdir -p "$LOGDIR"
+passed=0 failed=0
+failures=()
+
+suites=()
+for f in "$BUILD"/tests/test-*; do [ -x "$f" ] && suites+=("$f"); done
+for d in tests/build tests/e2e tests/faults tests/interop; do
+  for f in "$d"/*.sh; do [ -f "$f" ] && suites+=("$f"); done
+done
+
+selected() {
+  [ -z "${TESTS:-}" ] && return 0
+  local p; for p in $TESTS; do [[ "$1" == *"$p"* ]] && return 0; done
+  return 1
+}
+
+for s in "${suites[@]}"; do
+  selected "$s" || continue
+  name=$(basename "$s")
+  log="$LOGDIR/$name.log"
+  case "$s" in
+    *.sh) cmd=(bash "$s") ; limit=900 ;;
+    *) if [ -n "${AMS_VALGRIND:-}" ]; then
+         cmd=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+              --suppressions=tests/valgrind.supp "$s" --tap)
+       else cmd=("$s" --tap); fi
+       limit=300 ;;
+  esac
+  start=$EPOCHREALTIME
+  timeout -k 10 "$limit" "${cmd[@]}" >"$log" 2>&1
+  rc=$?
+  secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+  ok=$(grep -cE '^ok [0-9]+' "$log")
+  skip=$(grep -cE '^ok [0-9]+.*# (SKIP|skip)' "$log")
+  bad=$(grep -cE '^not ok [0-9]+' "$log")
+  ok=$((ok - skip))
+  if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1
+    echo "not ok - $name exited with status $rc" >>"$log"; fi
+  passed=$((passed + ok)); failed=$((failed + bad))
+  if [ "$bad" -gt 0 ]; then
+    failures+=("$name")
+    printf '%-40s %3d passed, %3d failed  (%ss)  FAIL, see %s\n' "$name" "$ok" "$bad" "$secs" "$log"
+    grep -E '^not ok' "$log" | head -20 | sed 's/^/    /'
+  else
+    printf '%-40s %3d passed%s  (%ss)\n' "$name" "$ok" "$([ "$skip" -gt 0 ] && echo ", $skip skipped")" "$secs"
+  fi
+done
+
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed suites: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
