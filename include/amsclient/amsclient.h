@@ -11,9 +11,8 @@
 #include <amsclient/ams-export.h>
 #include <amsclient/ams-version.h>
 #include <amsclient/ams-error.h>
-#if __has_include(<amsclient/ams-client.h>)
+#include <amsclient/ams-event.h>
 #include <amsclient/ams-client.h>
-#endif
 #if __has_include(<amsclient/ams-stream.h>)
 #include <amsclient/ams-stream.h>
 #endif
