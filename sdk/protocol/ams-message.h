@@ -19,6 +19,8 @@ G_BEGIN_DECLS
 
 /* Default cap on one message, on decode and in the transports. */
 #define AMS_MESSAGE_DEFAULT_MAX_SIZE (1024 * 1024)
+/* Deepest JSON nesting accepted on decode (AMS messages use 3 levels). */
+#define AMS_MESSAGE_MAX_DEPTH 32
 
 typedef enum {
   AMS_CMD_UNKNOWN = 0,
@@ -135,6 +137,8 @@ AmsNotification ams_notification_from_string (const char *name);
 const AmsFieldSpec *ams_schema_command_fields (AmsCommand cmd);
 const AmsFieldSpec *ams_schema_notification_fields (AmsNotification def);
 const AmsFieldSpec *ams_schema_error_fields (AmsError code);
+/* The spec of @name in @fields, or NULL. */
+const AmsFieldSpec *ams_schema_find_field (const AmsFieldSpec *fields, const char *name);
 
 /* Construction. All return a new reference. */
 AmsMessage *ams_message_new (AmsCommand cmd);
@@ -170,6 +174,9 @@ gboolean    ams_message_has        (const AmsMessage *msg, const char *key);
 const char *ams_message_get_string (const AmsMessage *msg, const char *key);
 gboolean    ams_message_get_int    (const AmsMessage *msg, const char *key, gint64 *out);
 gboolean    ams_message_get_bool   (const AmsMessage *msg, const char *key, gboolean *out);
+/* The integer in @val: a JSON integer that fits in 64 bits, or a string
+ * holding one in decimal (for values nested in arrays, e.g. streamInfo). */
+gboolean    ams_json_get_int       (json_object *val, gint64 *out);
 /* Returns: (transfer full) NULL-terminated copy, or NULL when absent. */
 char      **ams_message_dup_strv   (const AmsMessage *msg, const char *key);
 /* Returns: (transfer none) the json-c value, or NULL when absent. */
