@@ -1,5 +1,6 @@
 /* ams-event.c: AmsEvent, a name plus JSON fields, held in a json-c object. */
 #include <amsclient/ams-event.h>
+#include "client/ams-event-private.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -318,4 +319,17 @@ ams_event_get_error (const AmsEvent *event)
   GError *error = g_error_new_literal (AMS_ERROR, ams_code, message->str);
   g_string_free (message, TRUE);
   return error;
+}
+
+AmsEvent *
+ams_event_new_from_object (const char *name, json_object *object)
+{
+  AmsEvent *event = ams_event_new (name);
+  json_object *copy = NULL;
+  if (object && json_object_is_type (object, json_type_object) &&
+      json_object_deep_copy (object, &copy, NULL) == 0) {
+    json_object_put (event->fields);
+    event->fields = copy;
+  }
+  return event;
 }
