@@ -533,10 +533,20 @@ parse_json (const char *data, gsize len, GError **error)
   obj = json_tokener_parse_ex (tok, data, (int) len);
   jerr = json_tokener_get_error (tok);
   end = json_tokener_get_parse_end (tok);
+  if (jerr == json_tokener_continue)
+    {
+      /* The frame is all there is: a NUL tells json-c the input ended (a
+       * bare number is only complete then). */
+      obj = json_tokener_parse_ex (tok, "", 1);
+      jerr = json_tokener_get_error (tok);
+      if (jerr == json_tokener_success)
+        end = len;
+    }
   json_tokener_free (tok);
 
-  if (jerr == json_tokener_continue || (obj == NULL && jerr == json_tokener_success))
+  if (jerr == json_tokener_error_parse_eof || (obj == NULL && jerr == json_tokener_success))
     {
+      json_object_put (obj);
       g_set_error (error, AMS_ERROR, AMS_ERROR_PROTOCOL, "invalid JSON: message ends early");
       return NULL;
     }
