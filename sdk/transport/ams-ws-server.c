@@ -1,0 +1,445 @@
+/* ams-ws-server.c: libwebsockets (libuv event lib) server on a GMainContext. */
+#include "transport/ams-ws-server.h"
+#include "transport/ams-uv-source.h"
+
+#include <amsclient/ams-error.h>
+#include <libwebsockets.h>
+#include <string.h>
+
+/* How long free() waits for close frames to go out. */
+#define CLOSE_PASS_US (1 * G_USEC_PER_SEC)
+
+typedef struct {
+  gsize  len;
+  guchar data[];  /* LWS_PRE bytes of head-room, then the payload */
+} OutBuf;
+
+/* Per-connection state; lws allocates it (zeroed) for every wsi. */
+typedef struct {
+  struct lws *wsi;
+  guint64     id;
+  gboolean    established;
+  gboolean    closing;
+  guint16     close_code;
+  gboolean    oversize;      /* rest of an oversize message is being skipped */
+  GQueue     *out;           /* OutBuf* */
+  gsize       queued_bytes;
+  GString    *rx;
+  gint64      rate_window_us;
+  guint       rate_count;
+} Pss;
+
+struct _AmsWsServer {
+  GMainContext        *context;
+  AmsWsServerConfig    config;
+  char                *bind_address;
+  AmsWsServerCallbacks callbacks;
+  gpointer             user_data;
+
+  uv_loop_t            uv_loop;
+  gboolean             uv_initialised;
+  void                *foreign_loops[1];
+  GSource             *uv_source;
+  struct lws_context  *lws;
+  struct lws_vhost    *vhost;
+  lws_retry_bo_t       retry;
+  struct lws_protocols protocols[2];
+  guint                port;
+
+  GHashTable          *conns;   /* &id -> Pss* */
+  guint64              next_id;
+  gboolean             destroying;
+};
+
+void
+ams_ws_server_config_init (AmsWsServerConfig *config)
+{
+  memset (config, 0, sizeof *config);
+  config->bind_address = "127.0.0.1";
+  config->port = 0;
+  config->max_message_size = 81920;
+  config->max_connections = 10000;
+  config->max_messages_per_second = 500;
+  config->max_queued_bytes = 4 * 1024 * 1024;
+  config->max_queued_messages = 4096;
+  config->idle_ping_s = 30;
+}
+
+static void
+pss_clear (Pss *pss)
+{
+  if (pss->out)
+    {
+      g_queue_free_full (pss->out, g_free);
+      pss->out = NULL;
+    }
+  if (pss->rx)
+    {
+      g_string_free (pss->rx, TRUE);
+      pss->rx = NULL;
+    }
+  pss->queued_bytes = 0;
+}
+
+static void
+request_write (AmsWsServer *srv, Pss *pss)
+{
+  lws_callback_on_writable (pss->wsi);
+  /* The uv loop must run again to apply the new POLLOUT watch. */
+  if (srv->uv_source)
+    ams_uv_source_wakeup (srv->uv_source);
+}
+
+static void
+begin_close (AmsWsServer *srv, Pss *pss, guint16 code)
+{
+  if (pss->closing)
+    return;
+  pss->closing = TRUE;
+  pss->close_code = code;
+  request_write (srv, pss);
+}
+
+/* "/<App>/websocket" with a non-empty App without '/'. */
+static gboolean
+path_is_websocket (const char *path)
+{
+  if (path[0] != '/')
+    return FALSE;
+  const char *slash = strchr (path + 1, '/');
+  return slash != NULL && slash > path + 1 && strcmp (slash, "/websocket") == 0;
+}
+
+static int
+ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+  struct lws_context *ctx = lws_get_context (wsi);
+  AmsWsServer *srv = ctx ? lws_context_user (ctx) : NULL;
+  Pss *pss = user;
+
+  if (srv == NULL)
+    return 0;
+
+  switch (reason)
+    {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      {
+        char path[512];
+        if (lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0
+            || !path_is_websocket (path) || (in && strcmp (in, "websocket") != 0))
+          {
+            lws_return_http_status (wsi, HTTP_STATUS_NOT_FOUND, NULL);
+            return 1;
+          }
+        if (g_hash_table_size (srv->conns) >= srv->config.max_connections)
+          {
+            lws_return_http_status (wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL);
+            return 1;
+          }
+        return 0;
+      }
+
+    case LWS_CALLBACK_HTTP:
+      /* Plain HTTP on the same port: there is nothing to serve. */
+      if (lws_return_http_status (wsi, HTTP_STATUS_NOT_FOUND, NULL))
+        return -1;
+      return lws_http_transaction_completed (wsi) ? -1 : 0;
+
+    case LWS_CALLBACK_ESTABLISHED:
+      {
+        if (srv->destroying)
+          return -1;
+        pss->wsi = wsi;
+        pss->id = ++srv->next_id;
+        pss->established = TRUE;
+        pss->out = g_queue_new ();
+        pss->rx = g_string_new (NULL);
+        g_hash_table_insert (srv->conns, &pss->id, pss);
+        char path[512] = "";
+        lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI);
+        g_autofree char *app = g_strndup (path + 1, strcspn (path + 1, "/"));
+        if (srv->callbacks.opened)
+          srv->callbacks.opened (srv, pss->id, app, srv->user_data);
+        return 0;
+      }
+
+    case LWS_CALLBACK_RECEIVE:
+      {
+        if (!pss->established || pss->closing)
+          return 0;
+        if (!pss->oversize)
+          {
+            if (pss->rx->len + len > srv->config.max_message_size)
+              {
+                /* Too big: close 1009, as the size cap says. */
+                g_string_truncate (pss->rx, 0);
+                pss->oversize = TRUE;
+                lws_close_reason (wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+                                  (unsigned char *) "message too big", 15);
+                pss->closing = TRUE;
+                return -1;
+              }
+            g_string_append_len (pss->rx, in, (gssize) len);
+          }
+        if (!lws_is_final_fragment (wsi) || lws_remaining_packet_payload (wsi) != 0)
+          return 0;
+        gboolean binary = lws_frame_is_binary (wsi);
+        pss->oversize = FALSE;
+        /* Rate limit: messages per one-second window. */
+        gint64 now = g_get_monotonic_time ();
+        if (now - pss->rate_window_us >= G_USEC_PER_SEC)
+          {
+            pss->rate_window_us = now;
+            pss->rate_count = 0;
+          }
+        if (srv->config.max_messages_per_second > 0
+            && ++pss->rate_count > srv->config.max_messages_per_second)
+          {
+            lws_close_reason (wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                              (unsigned char *) "message rate", 12);
+            pss->closing = TRUE;
+            return -1;
+          }
+        if (!binary && srv->callbacks.message)
+          {
+            /* The callback may close or send; keep the buffer ours. */
+            GString *msg = pss->rx;
+            pss->rx = g_string_new (NULL);
+            srv->callbacks.message (srv, pss->id, msg->str, msg->len, srv->user_data);
+            g_string_free (msg, TRUE);
+          }
+        else
+          g_string_truncate (pss->rx, 0);
+        return 0;
+      }
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      {
+        if (!pss->established)
+          return 0;
+        OutBuf *buf = pss->out ? g_queue_peek_head (pss->out) : NULL;
+        if (buf == NULL && pss->closing)
+          {
+            lws_close_reason (wsi, (enum lws_close_status) pss->close_code, NULL, 0);
+            return -1;
+          }
+        if (buf == NULL)
+          return 0;
+        g_queue_pop_head (pss->out);
+        pss->queued_bytes -= buf->len;
+        int n = lws_write (wsi, buf->data + LWS_PRE, buf->len, LWS_WRITE_TEXT);
+        g_free (buf);
+        if (n < 0)
+          return -1;
+        if (!g_queue_is_empty (pss->out) || pss->closing)
+          lws_callback_on_writable (wsi);
+        return 0;
+      }
+
+    case LWS_CALLBACK_CLOSED:
+      {
+        /* Also called for sockets rejected before ESTABLISHED. */
+        if (!pss || !pss->established)
+          return 0;
+        pss->established = FALSE;
+        guint64 id = pss->id;
+        g_hash_table_remove (srv->conns, &id);
+        pss_clear (pss);
+        if (!srv->destroying && srv->callbacks.closed)
+          srv->callbacks.closed (srv, id, srv->user_data);
+        return 0;
+      }
+
+    default:
+      return 0;
+    }
+}
+
+AmsWsServer *
+ams_ws_server_new (GMainContext *context, const AmsWsServerConfig *config,
+                   const AmsWsServerCallbacks *callbacks, gpointer user_data)
+{
+  AmsWsServer *srv = g_new0 (AmsWsServer, 1);
+  srv->context = context ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
+  if (config)
+    srv->config = *config;
+  else
+    ams_ws_server_config_init (&srv->config);
+  srv->bind_address = g_strdup (srv->config.bind_address ? srv->config.bind_address : "127.0.0.1");
+  srv->config.bind_address = srv->bind_address;
+  if (srv->config.max_message_size == 0)
+    srv->config.max_message_size = 81920;
+  if (srv->config.max_connections == 0)
+    srv->config.max_connections = 10000;
+  if (srv->config.max_queued_bytes == 0)
+    srv->config.max_queued_bytes = 4 * 1024 * 1024;
+  if (srv->config.max_queued_messages == 0)
+    srv->config.max_queued_messages = 4096;
+  if (callbacks)
+    srv->callbacks = *callbacks;
+  srv->user_data = user_data;
+  srv->conns = g_hash_table_new (g_int64_hash, g_int64_equal);
+  return srv;
+}
+
+gboolean
+ams_ws_server_start (AmsWsServer *srv, GError **error)
+{
+  g_return_val_if_fail (srv->lws == NULL, FALSE);
+
+  lws_set_log_level (LLL_ERR, NULL);
+  if (uv_loop_init (&srv->uv_loop) != 0)
+    {
+      g_set_error_literal (error, AMS_ERROR, AMS_ERROR_FAILED, "cannot create a libuv loop");
+      return FALSE;
+    }
+  srv->uv_initialised = TRUE;
+  srv->foreign_loops[0] = &srv->uv_loop;
+
+  srv->protocols[0] = (struct lws_protocols) {
+    .name = "ams",
+    .callback = ws_callback,
+    .per_session_data_size = sizeof (Pss),
+    .rx_buffer_size = 4096,
+  };
+  srv->retry = (lws_retry_bo_t) {
+    .secs_since_valid_ping = (uint16_t) MIN (srv->config.idle_ping_s, 60000),
+    .secs_since_valid_hangup = (uint16_t) MIN (srv->config.idle_ping_s + 10, 65000),
+  };
+
+  struct lws_context_creation_info info;
+  memset (&info, 0, sizeof info);
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS
+                 | LWS_SERVER_OPTION_VALIDATE_UTF8;
+  info.foreign_loops = srv->foreign_loops;
+  info.user = srv;
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  srv->lws = lws_create_context (&info);
+  if (srv->lws == NULL)
+    {
+      g_set_error_literal (error, AMS_ERROR, AMS_ERROR_FAILED,
+                           "cannot create the WebSocket context (is the libuv event library "
+                           "of libwebsockets installed?)");
+      goto fail;
+    }
+
+  memset (&info, 0, sizeof info);
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
+  info.port = (int) srv->config.port;
+  info.iface = srv->bind_address;
+  info.protocols = srv->protocols;
+  info.vhost_name = "ams";
+  info.timeout_secs = 10;
+  info.retry_and_idle_policy = srv->config.idle_ping_s ? &srv->retry : NULL;
+  srv->vhost = lws_create_vhost (srv->lws, &info);
+  if (srv->vhost == NULL)
+    {
+      g_set_error (error, AMS_ERROR, AMS_ERROR_CONNECT, "cannot listen on %s:%u",
+                   srv->bind_address, srv->config.port);
+      goto fail;
+    }
+  srv->port = (guint) lws_get_vhost_listen_port (srv->vhost);
+
+  srv->uv_source = ams_uv_source_new (&srv->uv_loop);
+  g_source_attach (srv->uv_source, srv->context);
+  return TRUE;
+
+fail:
+  if (srv->lws)
+    {
+      lws_context_destroy (srv->lws);
+      for (int i = 0; i < 100 && uv_run (&srv->uv_loop, UV_RUN_NOWAIT); i++)
+        ;
+      lws_context_destroy (srv->lws);
+      srv->lws = NULL;
+    }
+  for (int i = 0; i < 100 && uv_run (&srv->uv_loop, UV_RUN_NOWAIT); i++)
+    ;
+  uv_loop_close (&srv->uv_loop);
+  srv->uv_initialised = FALSE;
+  return FALSE;
+}
+
+guint
+ams_ws_server_get_port (AmsWsServer *srv)
+{
+  return srv->port;
+}
+
+guint
+ams_ws_server_get_n_connections (AmsWsServer *srv)
+{
+  return g_hash_table_size (srv->conns);
+}
+
+gboolean
+ams_ws_server_send (AmsWsServer *srv, guint64 conn, const char *data, gsize len)
+{
+  Pss *pss = g_hash_table_lookup (srv->conns, &conn);
+  if (pss == NULL || pss->closing || data == NULL)
+    return FALSE;
+  if (pss->queued_bytes + len > srv->config.max_queued_bytes
+      || g_queue_get_length (pss->out) >= srv->config.max_queued_messages)
+    {
+      /* A reader this slow would make us hold unbounded memory. */
+      begin_close (srv, pss, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+      return FALSE;
+    }
+  OutBuf *buf = g_malloc (sizeof (OutBuf) + LWS_PRE + len);
+  buf->len = len;
+  memcpy (buf->data + LWS_PRE, data, len);
+  g_queue_push_tail (pss->out, buf);
+  pss->queued_bytes += len;
+  request_write (srv, pss);
+  return TRUE;
+}
+
+void
+ams_ws_server_close (AmsWsServer *srv, guint64 conn, guint16 code)
+{
+  Pss *pss = g_hash_table_lookup (srv->conns, &conn);
+  if (pss)
+    begin_close (srv, pss, code ? code : LWS_CLOSE_STATUS_NORMAL);
+}
+
+void
+ams_ws_server_free (AmsWsServer *srv)
+{
+  if (srv == NULL)
+    return;
+  if (srv->lws)
+    {
+      /* Close frames first: lws_context_destroy() sends none. */
+      GHashTableIter it;
+      gpointer v;
+      g_hash_table_iter_init (&it, srv->conns);
+      while (g_hash_table_iter_next (&it, NULL, &v))
+        begin_close (srv, v, LWS_CLOSE_STATUS_GOINGAWAY);
+      gint64 end = g_get_monotonic_time () + CLOSE_PASS_US;
+      while (g_hash_table_size (srv->conns) > 0 && g_get_monotonic_time () < end)
+        if (!g_main_context_iteration (srv->context, FALSE))
+          g_usleep (1000);
+      srv->destroying = TRUE;
+      lws_context_destroy (srv->lws);
+      for (int i = 0; i < 1000 && uv_run (&srv->uv_loop, UV_RUN_NOWAIT); i++)
+        ;
+      lws_context_destroy (srv->lws);
+      srv->lws = NULL;
+    }
+  if (srv->uv_source)
+    {
+      g_source_destroy (srv->uv_source);
+      g_source_unref (srv->uv_source);
+      srv->uv_source = NULL;
+    }
+  if (srv->uv_initialised)
+    {
+      for (int i = 0; i < 1000 && uv_run (&srv->uv_loop, UV_RUN_NOWAIT); i++)
+        ;
+      uv_loop_close (&srv->uv_loop);
+    }
+  g_hash_table_unref (srv->conns);
+  g_main_context_unref (srv->context);
+  g_free (srv->bind_address);
+  g_free (srv);
+}
