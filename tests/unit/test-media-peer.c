@@ -1,0 +1,455 @@
+/* test-media-peer.c: two AmsPeers in one process, signalling passed
+ * in-process, media over loopback ICE only. Frames are really decoded and
+ * counted; the recording is checked with GstDiscoverer. */
+#define GST_USE_UNSTABLE_API
+#include "media/ams-peer.h"
+
+#include <gst/pbutils/pbutils.h>
+#include <gst/webrtc/webrtc.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define TIMEOUT_S 20
+
+typedef struct {
+  AmsPeer  *sender, *receiver;
+  guint64   frames;
+  guint     width, height;
+  gint64    created_us, first_frame_us;
+  GPtrArray *errors;            /* GError messages seen */
+  GPtrArray *sender_msgs, *receiver_msgs;  /* "t:text" / "b:hex" */
+  gboolean  sender_open, receiver_open;
+  gboolean  recording_done;
+} Pair;
+
+static void
+on_local_description (AmsPeer *peer, const char *type, const char *sdp, gpointer data)
+{
+  Pair *p = data;
+  AmsPeer *other = peer == p->sender ? p->receiver : p->sender;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ams_peer_set_remote_description (other, type, sdp, &error));
+  g_assert_no_error (error);
+}
+
+static void
+on_local_candidate (AmsPeer *peer, guint label, const char *mid, const char *candidate,
+                    gpointer data)
+{
+  Pair *p = data;
+  AmsPeer *other = peer == p->sender ? p->receiver : p->sender;
+  /* Loopback only, as the filter demands. */
+  g_assert_nonnull (strstr (candidate, " 127.0.0.1 "));
+  g_assert_nonnull (mid);
+  g_autoptr (GError) error = NULL;
+  /* Exercise the mid fallback on odd labels. */
+  g_assert_true (ams_peer_add_ice_candidate (other, label % 2 ? -1 : (int) label, mid, candidate,
+                                             &error));
+  g_assert_no_error (error);
+}
+
+static void
+on_error (AmsPeer *peer, const GError *error, gpointer data)
+{
+  Pair *p = data;
+  g_test_message ("peer error: %s", error->message);
+  g_ptr_array_add (p->errors, g_strdup (error->message));
+}
+
+static void
+on_video_frame (AmsPeer *peer, guint64 frames, guint width, guint height, gpointer data)
+{
+  Pair *p = data;
+  if (peer != p->receiver)
+    return;
+  if (!p->first_frame_us)
+    p->first_frame_us = g_get_monotonic_time ();
+  p->frames = frames;
+  p->width = width;
+  p->height = height;
+}
+
+static void
+on_channel_open (AmsPeer *peer, const char *label, gpointer data)
+{
+  Pair *p = data;
+  g_assert_cmpstr (label, ==, "stream1");
+  if (peer == p->sender)
+    p->sender_open = TRUE;
+  else
+    p->receiver_open = TRUE;
+}
+
+static void
+on_message (AmsPeer *peer, GBytes *bytes, gboolean binary, gpointer data)
+{
+  Pair *p = data;
+  gsize size;
+  const guint8 *d = g_bytes_get_data (bytes, &size);
+  char *entry;
+  if (binary) {
+    GString *hex = g_string_new ("b:");
+    for (gsize i = 0; i < size; i++)
+      g_string_append_printf (hex, "%02x", d[i]);
+    entry = g_string_free (hex, FALSE);
+  } else {
+    entry = g_strdup_printf ("t:%s", (const char *) d);
+  }
+  g_ptr_array_add (peer == p->sender ? p->sender_msgs : p->receiver_msgs, entry);
+}
+
+static void
+on_recording_done (AmsPeer *peer, const char *path, gpointer data)
+{
+  ((Pair *) data)->recording_done = TRUE;
+}
+
+static const AmsPeerCallbacks callbacks = {
+  .local_description = on_local_description,
+  .local_candidate = on_local_candidate,
+  .error = on_error,
+  .video_frame = on_video_frame,
+  .data_channel_open = on_channel_open,
+  .data_message = on_message,
+  .recording_done = on_recording_done,
+};
+
+static void
+loopback_options (AmsPeerOptions *o, AmsPeerRole role)
+{
+  ams_peer_options_init (o);
+  o->role = role;
+  o->local_address = "127.0.0.1";
+  o->filter.address = "127.0.0.1";
+  o->video_sink = "fakesink";
+  o->audio_sink = "fakesink";
+}
+
+static void
+pair_init (Pair *p)
+{
+  memset (p, 0, sizeof *p);
+  p->errors = g_ptr_array_new_with_free_func (g_free);
+  p->sender_msgs = g_ptr_array_new_with_free_func (g_free);
+  p->receiver_msgs = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+pair_clear (Pair *p)
+{
+  g_clear_pointer (&p->sender, ams_peer_free);
+  g_clear_pointer (&p->receiver, ams_peer_free);
+  /* Drop events posted while stopping. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_ptr_array_unref (p->errors);
+  g_ptr_array_unref (p->sender_msgs);
+  g_ptr_array_unref (p->receiver_msgs);
+}
+
+typedef gboolean (*Condition) (Pair *p);
+
+/* Iterates the default context until @done or the timeout. */
+static gboolean
+run_until (Pair *p, Condition done, guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
+  while (!done (p) && g_get_monotonic_time () < deadline) {
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  }
+  return done (p);
+}
+
+static gboolean
+enough_media (Pair *p)
+{
+  return p->frames >= 60 && ams_peer_get_audio_buffers (p->receiver) > 0;
+}
+
+static void
+start_pair (Pair *p, const AmsPeerOptions *send, const AmsPeerOptions *recv)
+{
+  g_autoptr (GError) error = NULL;
+  p->created_us = g_get_monotonic_time ();
+  p->sender = ams_peer_new (send, NULL, &callbacks, p, &error);
+  g_assert_no_error (error);
+  p->receiver = ams_peer_new (recv, NULL, &callbacks, p, &error);
+  g_assert_no_error (error);
+  g_assert_true (ams_peer_create_offer (p->sender, &error));
+  g_assert_no_error (error);
+}
+
+static void
+check_codec (const char *codec, guint width, guint height)
+{
+  Pair p;
+  pair_init (&p);
+  AmsPeerOptions send, recv;
+  loopback_options (&send, AMS_PEER_SEND);
+  send.video_codec = codec;
+  send.width = width;
+  send.height = height;
+  loopback_options (&recv, AMS_PEER_RECEIVE);
+  start_pair (&p, &send, &recv);
+
+  g_assert_true (run_until (&p, enough_media, TIMEOUT_S));
+  g_assert_cmpuint (p.errors->len, ==, 0);
+  g_assert_cmpuint (p.width, ==, width);
+  g_assert_cmpuint (p.height, ==, height);
+  g_assert_cmpint (ams_peer_get_connection_state (p.receiver), ==,
+                   GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
+  g_test_message ("%s: %" G_GUINT64_FORMAT " frames %ux%u, first frame %.0f ms after creation",
+                  codec, p.frames, p.width, p.height, (p.first_frame_us - p.created_us) / 1000.0);
+
+  /* The remote SDP the receiver got names the codec we chose. */
+  const char *sdp = ams_peer_get_remote_sdp (p.receiver);
+  g_assert_nonnull (strstr (sdp, g_str_equal (codec, "h264") ? "H264/90000" : "VP8/90000"));
+  pair_clear (&p);
+}
+
+static void
+test_vp8 (void)
+{
+  check_codec ("vp8", 320, 240);
+}
+
+static void
+test_h264 (void)
+{
+  check_codec ("h264", 352, 288);
+}
+
+static void
+collect_stats (AmsPeer *peer, const AmsPeerStats *stats, gpointer data)
+{
+  *(AmsPeerStats *) data = *stats;
+}
+
+static gboolean
+stats_ready (Pair *p)
+{
+  return FALSE;
+}
+
+static void
+test_stats (void)
+{
+  Pair p;
+  pair_init (&p);
+  AmsPeerOptions send, recv;
+  loopback_options (&send, AMS_PEER_SEND);
+  send.width = 320;
+  send.height = 240;
+  loopback_options (&recv, AMS_PEER_RECEIVE);
+  start_pair (&p, &send, &recv);
+  g_assert_true (run_until (&p, enough_media, TIMEOUT_S));
+
+  AmsPeerStats in = { 0 }, out = { 0 };
+  ams_peer_request_stats (p.receiver, collect_stats, &in);
+  ams_peer_request_stats (p.sender, collect_stats, &out);
+  run_until (&p, stats_ready, 1);
+  AmsPeerStats in2 = { 0 }, out2 = { 0 };
+  ams_peer_request_stats (p.receiver, collect_stats, &in2);
+  ams_peer_request_stats (p.sender, collect_stats, &out2);
+  run_until (&p, stats_ready, 1);
+  g_test_message ("receiver: %.0f kbit/s in, %" G_GUINT64_FORMAT " packets, lost %" G_GINT64_FORMAT
+                  ", jitter %.1f ms, %.1f fps, %ux%u; sender: %.0f kbit/s out, rtt %.1f ms, "
+                  "%" G_GUINT64_FORMAT " frames sent",
+                  in2.bitrate_in_kbps, in2.packets_received, in2.packets_lost, in2.jitter_ms,
+                  in2.fps, in2.width, in2.height, out2.bitrate_out_kbps, out2.rtt_ms,
+                  out2.frames_sent);
+  g_test_message ("frames %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT ", bytes %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT, in.frames_decoded, in2.frames_decoded, in.bytes_received, in2.bytes_received);
+  g_assert_cmpuint (in.bytes_received, >, 0);
+  g_assert_cmpuint (in2.bytes_received, >, in.bytes_received);
+  g_assert_cmpfloat (in2.bitrate_in_kbps, >, 50);
+  g_assert_cmpfloat (out2.bitrate_out_kbps, >, 50);
+  g_assert_cmpuint (in2.frames_decoded, >=, 60);
+  g_assert_cmpfloat (in2.fps, >, 15);
+  g_assert_cmpuint (out2.frames_sent, >=, 60);
+  g_assert_cmpuint (in2.width, ==, 320);
+  pair_clear (&p);
+}
+
+static gboolean
+channels_open (Pair *p)
+{
+  return p->sender_open && p->receiver_open;
+}
+
+static gboolean
+messages_in (Pair *p)
+{
+  return p->sender_msgs->len >= 2 && p->receiver_msgs->len >= 2;
+}
+
+static void
+test_data_channel (void)
+{
+  Pair p;
+  pair_init (&p);
+  AmsPeerOptions send, recv;
+  loopback_options (&send, AMS_PEER_SEND);
+  send.video = send.audio = FALSE;
+  send.data_channel = TRUE;
+  send.data_channel_label = "stream1";
+  loopback_options (&recv, AMS_PEER_RECEIVE);
+  recv.video = recv.audio = FALSE;
+
+  g_autoptr (GError) error = NULL;
+  p.sender = ams_peer_new (&send, NULL, &callbacks, &p, &error);
+  g_assert_no_error (error);
+  /* Not open yet: a clear error, no crash. */
+  g_assert_false (ams_peer_send_text (p.sender, "early", &error));
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_NOT_CONNECTED);
+  g_clear_error (&error);
+  p.receiver = ams_peer_new (&recv, NULL, &callbacks, &p, &error);
+  g_assert_no_error (error);
+  g_assert_true (ams_peer_create_offer (p.sender, &error));
+  g_assert_true (run_until (&p, channels_open, TIMEOUT_S));
+
+  static const guint8 bin1[] = { 0x00, 0xff, 0x10 };
+  static const guint8 bin2[] = { 0xde, 0xad };
+  g_autoptr (GBytes) b1 = g_bytes_new_static (bin1, sizeof bin1);
+  g_autoptr (GBytes) b2 = g_bytes_new_static (bin2, sizeof bin2);
+  g_assert_true (ams_peer_send_text (p.sender, "hello player", &error));
+  g_assert_true (ams_peer_send_data (p.sender, b1, &error));
+  g_assert_true (ams_peer_send_text (p.receiver, "hello publisher", &error));
+  g_assert_true (ams_peer_send_data (p.receiver, b2, &error));
+  g_assert_no_error (error);
+  g_assert_true (run_until (&p, messages_in, TIMEOUT_S));
+  g_assert_cmpuint (p.receiver_msgs->len, ==, 2);
+  g_assert_cmpstr (p.receiver_msgs->pdata[0], ==, "t:hello player");
+  g_assert_cmpstr (p.receiver_msgs->pdata[1], ==, "b:00ff10");
+  g_assert_cmpuint (p.sender_msgs->len, ==, 2);
+  g_assert_cmpstr (p.sender_msgs->pdata[0], ==, "t:hello publisher");
+  g_assert_cmpstr (p.sender_msgs->pdata[1], ==, "b:dead");
+  pair_clear (&p);
+}
+
+static gboolean
+recording_done (Pair *p)
+{
+  return p->recording_done;
+}
+
+static void
+test_record_mkv (void)
+{
+  Pair p;
+  pair_init (&p);
+  g_autofree char *dir = g_dir_make_tmp ("ams-record-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "out.mkv", NULL);
+  AmsPeerOptions send, recv;
+  loopback_options (&send, AMS_PEER_SEND);
+  send.width = 320;
+  send.height = 240;
+  loopback_options (&recv, AMS_PEER_RECEIVE);
+  recv.record_path = path;
+  start_pair (&p, &send, &recv);
+  /* When recording, frames are counted after depayloading. */
+  g_assert_true (run_until (&p, enough_media, TIMEOUT_S));
+  ams_peer_stop (p.receiver);
+  g_assert_true (run_until (&p, recording_done, 5));
+  g_assert_cmpuint (p.errors->len, ==, 0);
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstDiscoverer) disc = gst_discoverer_new (5 * GST_SECOND, &error);
+  g_assert_no_error (error);
+  g_autofree char *uri = gst_filename_to_uri (path, NULL);
+  g_autoptr (GstDiscovererInfo) info = gst_discoverer_discover_uri (disc, uri, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gst_discoverer_info_get_result (info), ==, GST_DISCOVERER_OK);
+  GstClockTime duration = gst_discoverer_info_get_duration (info);
+  g_test_message ("recorded %s: %.2f s", path, (double) duration / GST_SECOND);
+  g_assert_cmpuint (duration, >=, GST_SECOND);
+
+  GList *video = gst_discoverer_info_get_video_streams (info);
+  GList *audio = gst_discoverer_info_get_audio_streams (info);
+  g_assert_cmpuint (g_list_length (video), ==, 1);
+  g_assert_cmpuint (g_list_length (audio), ==, 1);
+  g_autoptr (GstCaps) vcaps = gst_discoverer_stream_info_get_caps (video->data);
+  g_autoptr (GstCaps) acaps = gst_discoverer_stream_info_get_caps (audio->data);
+  g_assert_cmpstr (gst_structure_get_name (gst_caps_get_structure (vcaps, 0)), ==, "video/x-vp8");
+  g_assert_cmpstr (gst_structure_get_name (gst_caps_get_structure (acaps, 0)), ==, "audio/x-opus");
+  g_assert_cmpuint (gst_discoverer_video_info_get_width (video->data), ==, 320);
+  gst_discoverer_stream_info_list_free (video);
+  gst_discoverer_stream_info_list_free (audio);
+
+  pair_clear (&p);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_missing_plugin (void)
+{
+  AmsPeerOptions o;
+  loopback_options (&o, AMS_PEER_SEND);
+  o.video_codec = "vp8";
+  o.video_source = "nosuchcamerasrc device=/dev/video9";
+  g_autoptr (GError) error = NULL;
+  AmsPeer *peer = ams_peer_new (&o, NULL, &callbacks, NULL, &error);
+  g_assert_null (peer);
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_MISSING_PLUGIN);
+  g_assert_nonnull (strstr (error->message, "nosuchcamerasrc"));
+  g_clear_error (&error);
+
+  o.video_source = NULL;
+  o.video_codec = "theora";
+  g_assert_null (ams_peer_new (&o, NULL, &callbacks, NULL, &error));
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  loopback_options (&o, AMS_PEER_RECEIVE);
+  o.record_path = "/tmp/out.avi";
+  g_assert_null (ams_peer_new (&o, NULL, &callbacks, NULL, &error));
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+}
+
+static void
+test_bad_input (void)
+{
+  Pair p;
+  pair_init (&p);
+  AmsPeerOptions o;
+  loopback_options (&o, AMS_PEER_RECEIVE);
+  g_autoptr (GError) error = NULL;
+  p.receiver = ams_peer_new (&o, NULL, &callbacks, &p, &error);
+  g_assert_no_error (error);
+  g_assert_false (ams_peer_set_remote_description (p.receiver, "offer", "not sdp", &error));
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_NEGOTIATION);
+  g_clear_error (&error);
+  g_assert_false (ams_peer_set_remote_description (p.receiver, "rollback", "v=0\r\n", &error));
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ams_peer_set_remote_description (p.receiver, "offer", NULL, &error));
+  g_clear_error (&error);
+  g_assert_false (ams_peer_add_ice_candidate (p.receiver, 0, NULL, "candidate:garbage", &error));
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  /* Filtered (not loopback) candidates are dropped without error. */
+  g_assert_true (ams_peer_add_ice_candidate (p.receiver, 0, "0",
+                 "candidate:1 1 UDP 2122252543 10.1.2.3 5000 typ host", &error));
+  g_assert_no_error (error);
+  g_assert_false (ams_peer_send_text (p.receiver, "x", &error));
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_NOT_CONNECTED);
+  pair_clear (&p);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  ams_media_prewarm ();
+  g_test_add_func ("/media/peer/vp8", test_vp8);
+  g_test_add_func ("/media/peer/h264", test_h264);
+  g_test_add_func ("/media/peer/stats", test_stats);
+  g_test_add_func ("/media/peer/data-channel", test_data_channel);
+  g_test_add_func ("/media/peer/record-mkv", test_record_mkv);
+  g_test_add_func ("/media/peer/missing-plugin", test_missing_plugin);
+  g_test_add_func ("/media/peer/bad-input", test_bad_input);
+  return g_test_run ();
+}
