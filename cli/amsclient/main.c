@@ -1,10 +1,135 @@
-/* amsclient: placeholder entry point until the command set lands. */
+/* main.c: `amsclient <command> [options]`: finds the command, parses its
+ * options, runs it and turns the outcome into a stable exit status. */
 #include <amsclient/amsclient.h>
+#include <gst/gst.h>
+#include <locale.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "cli-command.h"
+#include "cli-exit.h"
+#include "cli-options.h"
+#include "cli-output.h"
+
+static const CliCommand commands[] = {
+  { "publish", CLI_CMD_PUBLISH, "send a stream to the server",
+    "Publishes --stream ID: a test pattern and tone unless --video-source, --audio-source or\n"
+    "--file say otherwise. With --room the stream joins that room as a subtrack.",
+    cli_cmd_publish_run },
+  { "play", CLI_CMD_PLAY, "receive a stream from the server",
+    "Plays --stream ID (a stream, or a room's main track), decoding every frame; --record FILE\n"
+    "keeps it, --video-sink/--audio-sink show or play it.",
+    cli_cmd_play_run },
+  { "p2p", CLI_CMD_P2P, "a peer-to-peer call through the server",
+    "Joins the peer-to-peer session --stream ID and exchanges media with the other peer.",
+    cli_cmd_p2p_run },
+  { "conference", CLI_CMD_CONFERENCE, "join a conference room",
+    "Joins --room ROOM: publishes own media (as --stream ID, or an id the server picks) and\n"
+    "plays every other participant, following joins and leaves.",
+    cli_cmd_conference_run },
+  { "info", CLI_CMD_INFO, "show a stream's renditions (getStreamInfo)",
+    "Asks for the renditions of --stream ID and prints them. Exit status 5 when the stream\n"
+    "does not exist or is not live.",
+    cli_cmd_info_run },
+  { "room-info", CLI_CMD_ROOM_INFO, "list the streams of a room (getRoomInfo)",
+    "Lists the active streams of --room ROOM (without --stream ID, one's own). Exit status 5\n"
+    "when the room has no active stream.",
+    cli_cmd_room_info_run },
+  { "ping", CLI_CMD_PING, "check that a server answers, with the round-trip time",
+    "Connects, sends ping and prints the round-trip time of each pong. Exit status 3 when it\n"
+    "cannot connect, 8 when no pong comes within --timeout.",
+    cli_cmd_ping_run },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "Usage: amsclient COMMAND [OPTIONS]\n\n"
+                "Publish, play, call and confer on Ant Media Server compatible servers.\n\n"
+                "Commands:\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nOther options:\n"
+                "  -h, --help     Show this help\n"
+                "  --version      Show the versions of amsclient and the libraries it uses\n\n"
+                "'amsclient COMMAND --help' lists the options of COMMAND. See amsclient(1).\n");
+}
+
+static void
+print_version (void)
+{
+  g_autofree char *gst = gst_version_string ();
+
+  printf ("amsclient %s\n", AMS_VERSION_STRING);
+  printf ("libamsclient %s\n", ams_version_string ());
+  printf ("%s\n", gst);
+  /* libamsclient exposes no libwebsockets version yet, and the tool may not
+   * include the libwebsockets headers itself. */
+  printf ("libwebsockets (version not exposed by libamsclient)\n");
+  printf ("GLib %u.%u.%u\n", glib_major_version, glib_minor_version, glib_micro_version);
+}
+
+static const CliCommand *
+find_command (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
 
 int
 main (int argc, char **argv)
 {
-  printf ("amsclient %s\n", ams_version_string ());
-  return 0;
+  const CliCommand *command;
+  g_autoptr (CliOptions) options = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean help_shown = FALSE;
+  int status;
+
+  setlocale (LC_ALL, "");
+
+  if (argc < 2) {
+    cli_output_usage_error (NULL, "no command given");
+    return CLI_EXIT_USAGE;
+  }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
+      strcmp (argv[1], "help") == 0) {
+    print_usage (stdout);
+    return CLI_EXIT_OK;
+  }
+  if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0) {
+    print_version ();
+    return CLI_EXIT_OK;
+  }
+  /* Not in --help: for the tests that compare it with amsclient(1). */
+  if (strcmp (argv[1], "--list-exit-codes") == 0) {
+    cli_exit_print_table (stdout);
+    return CLI_EXIT_OK;
+  }
+
+  command = find_command (argv[1]);
+  if (command == NULL) {
+    g_autofree char *message = g_strdup_printf ("unknown command '%s'", argv[1]);
+    cli_output_usage_error (NULL, message);
+    return CLI_EXIT_USAGE;
+  }
+
+  options = cli_options_parse (command, argc - 1, argv + 1, &help_shown, &error);
+  if (help_shown)
+    return CLI_EXIT_OK;
+  if (options == NULL) {
+    cli_output_usage_error (command->name, error->message);
+    return CLI_EXIT_USAGE;
+  }
+  if (cli_options_get_bool (options, CLI_OPT_PRINT_CONFIG)) {
+    cli_options_print (options, stdout);
+    return CLI_EXIT_OK;
+  }
+
+  cli_output_init (cli_options_get_bool (options, CLI_OPT_JSON),
+                   cli_options_get_bool (options, CLI_OPT_QUIET));
+  status = command->run (options);
+  cli_output_exit (status);
+  return status;
 }

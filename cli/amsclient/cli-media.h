@@ -1,0 +1,31 @@
+/* cli-media.h: the media session behind publish, play, p2p and conference.
+ *
+ * The commands turn their options into a CliMediaRequest; running it is
+ * the job of cli_media_session_run(), which drives AmsStream/AmsConference
+ * objects of libamsclient once the library has them. */
+#pragma once
+
+#include <amsclient/amsclient.h>
+
+#include "cli-options.h"
+
+typedef enum {
+  CLI_MEDIA_PUBLISH,
+  CLI_MEDIA_PLAY,
+  CLI_MEDIA_P2P,
+  CLI_MEDIA_CONFERENCE,
+} CliMediaKind;
+
+typedef struct {
+  CliMediaKind      kind;
+  CliOptions       *options;  /* sources, sinks, codec, ICE, duration, … */
+  AmsPublishParams  publish;  /* PUBLISH, CONFERENCE (own stream) */
+  AmsPlayParams     play;     /* PLAY, CONFERENCE (the room) */
+  const char       *p2p_id;   /* P2P */
+  const char       *p2p_mode; /* P2P: "both" or "play" */
+  const char       *room;     /* CONFERENCE */
+} CliMediaRequest;
+
+/* Runs @request until it ends, --duration or --frames is reached, or a
+ * signal stops it; returns the exit status. */
+int cli_media_session_run (const CliMediaRequest *request);

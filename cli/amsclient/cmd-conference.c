@@ -1,0 +1,28 @@
+/* cmd-conference.c: `amsclient conference`: publish into a room (main
+ * track) and play the room. */
+#include "cli-command.h"
+#include "cli-media.h"
+
+int
+cli_cmd_conference_run (CliOptions *options)
+{
+  CliMediaRequest request = { .kind = CLI_MEDIA_CONFERENCE, .options = options };
+  const char *room = cli_options_get_string (options, CLI_OPT_ROOM);
+  const char *own = cli_options_get_string (options, CLI_OPT_STREAM);
+
+  request.room = room;
+  ams_publish_params_init (&request.publish, own);
+  request.publish.token = cli_options_get_token (options);
+  request.publish.subscriber_id = cli_options_get_string (options, CLI_OPT_SUBSCRIBER_ID);
+  request.publish.subscriber_code = cli_options_get_string (options, CLI_OPT_SUBSCRIBER_CODE);
+  request.publish.stream_name = cli_options_get_string (options, CLI_OPT_STREAM_NAME);
+  request.publish.main_track = room;
+  request.publish.video = !cli_options_get_bool (options, CLI_OPT_NO_VIDEO);
+  request.publish.audio = !cli_options_get_bool (options, CLI_OPT_NO_AUDIO);
+
+  /* The room is played as one main track, without one's own stream. */
+  ams_play_params_init (&request.play, room);
+  request.play.token = cli_options_get_token (options);
+  request.play.user_publish_id = own;
+  return cli_media_session_run (&request);
+}
