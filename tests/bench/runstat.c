@@ -11,7 +11,8 @@
  *
  * Bounded: after --timeout seconds (default 60) the command's process group
  * gets SIGINT, then SIGKILL two seconds later.  --stop-on-first sends SIGINT as soon as the
- * first matching line arrives.
+ * first matching line arrives.  SIGTERM or SIGINT to runstat is passed on as
+ * SIGINT, within the same bound.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +28,15 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile sig_atomic_t asked_to_stop;
+
+static void
+on_stop_signal (int sig)
+{
+  (void) sig;
+  asked_to_stop = 1;
+}
 
 static double
 now_ms (void)
@@ -78,6 +88,9 @@ main (int argc, char **argv)
   }
   if (pid == 0) {
     setpgid (0, 0);             /* signals reach the whole command */
+    /* a background job inherits SIGINT ignored; the command must see it */
+    signal (SIGINT, SIG_DFL);
+    signal (SIGTERM, SIG_DFL);
     dup2 (pfd[1], STDOUT_FILENO);
     execvp (argv[i], argv + i);
     fprintf (stderr, "runstat: cannot run %s: %s\n", argv[i], strerror (errno));
@@ -92,8 +105,16 @@ main (int argc, char **argv)
   char buf[65536];
   size_t len = 0;
   setvbuf (stdout, NULL, _IOLBF, 0);
+  /* stopping runstat stops the command, within the same bound */
+  struct sigaction sa = { .sa_handler = on_stop_signal };
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGINT, &sa, NULL);
   for (;;) {
     double t = now_ms ();
+    if (asked_to_stop && kill_at < 0) {
+      kill (-pid, SIGINT);
+      kill_at = t + 2000;
+    }
     if (kill_at < 0 && t >= deadline) {
       timed_out = true;
       kill (-pid, SIGINT);
@@ -150,8 +171,8 @@ main (int argc, char **argv)
     if (w == pid)
       break;
     double t = now_ms ();
-    if (kill_at < 0 && t >= deadline) {
-      timed_out = true;
+    if (kill_at < 0 && (t >= deadline || asked_to_stop)) {
+      timed_out = !asked_to_stop;
       kill (-pid, SIGINT);
       kill_at = t + 2000;
     } else if (kill_at >= 0 && t >= kill_at) {

@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Collects benchmark records and prints the tables of run-bench.sh.
+
+  report.py --tag RESDIR SECTION ROW [SUBROW]   read one run's output on stdin,
+                                               append one record to SECTION.jsonl
+  report.py --relay-row RESDIR N PREFIX SERVER_CPU_S WALL_S THREADS RSS_KB HWM_KB SECONDS
+  report.py RESDIR SECTION                     print SECTION's table
+
+Records hold only what was measured; a row that could not run holds "na" with
+the reason, and the table prints "n/a (reason)" for it.
+"""
+import glob
+import json
+import statistics
+import sys
+
+FRAME_KEYS = ("frames", "framesDecoded", "frames_decoded", "decodedFrames", "decoded_frames")
+
+
+def json_lines(text):
+    """Every JSON object in the text, also behind runstat's '+ms ' prefix."""
+    out = []
+    for line in text.splitlines():
+        stamp = None
+        if line.startswith("+") and " " in line:
+            head, rest = line.split(" ", 1)
+            try:
+                stamp = float(head[1:])
+                line = rest
+            except ValueError:
+                pass
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            out.append((stamp, obj))
+    return out
+
+
+def max_frames(objs):
+    """Largest decoded-frame count reported anywhere in the CLI's events."""
+    best = None
+
+    def walk(v):
+        nonlocal best
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if k in FRAME_KEYS and isinstance(x, (int, float)) and not isinstance(x, bool):
+                    best = x if best is None else max(best, x)
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    for _, o in objs:
+        walk(o)
+    return best
+
+
+def runstat_of(objs):
+    for _, o in reversed(objs):
+        if o.get("runstat"):
+            return o
+    return None
+
+
+def append(resdir, section, rec):
+    with open(f"{resdir}/{section}.jsonl", "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+def tag(resdir, section, row, subrow=None):
+    objs = json_lines(sys.stdin.read())
+    rs = runstat_of(objs)
+    rec = {"row": row}
+    if section == "signalling":
+        lg = [o for _, o in objs if "msg_per_s" in o or "error" in o]
+        rec = {"server": row, "row": subrow}
+        if not lg or "msg_per_s" not in lg[-1]:
+            rec["na"] = lg[-1].get("error", "load generator failed") if lg else "load generator failed"
+        else:
+            rec.update(lg[-1])
+        append(resdir, section, rec)
+        return
+    if rs is None:
+        rec["na"] = "no result from runstat"
+        append(resdir, section, rec)
+        return
+    rec.update({k: rs.get(k) for k in ("rc", "timed_out", "wall_ms", "user_s", "sys_s", "maxrss_kb", "first_ms")})
+    if section == "ttff" and row == "pair":
+        inner = [o for _, o in objs if "first_frame_ms" in o]
+        rec["ms"] = inner[-1]["first_frame_ms"] if inner else None
+        rec["phases"] = inner[-1] if inner else None
+    elif section == "ttff":
+        rec["ms"] = rs.get("first_ms")
+    elif section == "client":
+        rec["frames"] = max_frames(objs)
+    append(resdir, section, rec)
+
+
+def relay_row(resdir, n, prefix, server_cpu_s, wall_s, threads, rss_kb, hwm_kb, seconds):
+    n, seconds = int(n), float(seconds)
+    frames, player_cpu, ok = [], [], 0
+    for path in sorted(glob.glob(prefix + "*.log")):
+        with open(path) as f:
+            objs = json_lines(f.read())
+        rs = runstat_of(objs)
+        fr = max_frames(objs)
+        if fr is not None:
+            frames.append(fr)
+        if rs:
+            player_cpu.append(rs["user_s"] + rs["sys_s"])
+            ok += rs["rc"] == 0
+    rec = {"row": str(n), "players": n, "players_ok": ok, "players_with_frames": len(frames),
+           "fps_min": min(frames) / seconds if frames else None,
+           "fps_median": statistics.median(frames) / seconds if frames else None,
+           "server_cpu_pct": 100.0 * float(server_cpu_s) / float(wall_s),
+           "server_threads": int(threads or 0), "server_rss_kb": int(rss_kb or 0),
+           "server_peak_kb": int(hwm_kb or 0),
+           "player_cpu_pct_mean": 100.0 * statistics.mean(player_cpu) / seconds if player_cpu else None}
+    append(resdir, "relay", rec)
+
+
+def load(resdir, section):
+    try:
+        with open(f"{resdir}/{section}.jsonl") as f:
+            return [json.loads(l) for l in f if l.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def fmt(v, spec="{:.1f}"):
+    return "—" if v is None else spec.format(v)
+
+
+def table(headers, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    line = lambda r: "| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |"
+    print(line(headers))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(line(r))
+
+
+def med_range(vals):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None, "—"
+    m = statistics.median(vals)
+    return m, f"{m:.0f} ({min(vals):.0f}–{max(vals):.0f})"
+
+
+def print_ttff(recs):
+    by = {}
+    for r in recs:
+        by.setdefault(r["row"], []).append(r)
+    rows = []
+    pair = by.get("pair", [])
+    pair_ok = [r for r in pair if r.get("ms") is not None]
+    pair_med, pair_txt = med_range([r["ms"] for r in pair_ok])
+    pw_med, pw_txt = med_range([r.get("first_ms") for r in pair_ok])
+    rows.append(["webrtcbin pair, in process (pipeline creation → first decoded frame)",
+                 f"{len(pair_ok)}/{len(pair)}", pair_txt, "1.00"])
+    rows.append(["webrtcbin pair, whole process (exec → first decoded frame)",
+                 f"{len(pair_ok)}/{len(pair)}", pw_txt, "—"])
+    for row, label in (("play", "amsclient play --frames 1, cold, whole process"),
+                       ("publish", "amsclient publish → publish_started, whole process")):
+        rs = by.get(row, [])
+        na = [r["na"] for r in rs if "na" in r]
+        if na:
+            rows.append([label, "—", f"n/a ({na[0]})", "—"])
+            continue
+        ok = [r for r in rs if r.get("ms") is not None]
+        med, txt = med_range([r["ms"] for r in ok])
+        if row == "play" and not ok:
+            # no frame event seen: the time to a successful exit is an upper bound
+            exits = [r["wall_ms"] for r in rs if r.get("rc") == 0]
+            if exits:
+                med, txt = med_range(exits)
+                txt += " to exit (no frame event in --json)"
+            else:
+                txt = "n/a (no run decoded a frame: see play.err)"
+        ratio = "—"
+        if row == "play" and med is not None and pair_med:
+            ratio = f"{med / pair_med:.2f}"
+        rows.append([label, f"{len(ok)}/{len(rs)}", txt, ratio])
+    rows.append(["second play in the same SDK process (warm)", "—",
+                 "n/a (not available: needs an SDK-level harness)", "—"])
+    rows.append(["official JS SDK in Chromium (interop suite)", "—",
+                 "n/a (not available: the interop suite publishes no figure yet)", "—"])
+    table(["row", "ok/runs", "ms median (min–max)", "x pair"], rows)
+    phases = [r["phases"] for r in pair_ok if r.get("phases")]
+    if phases:
+        keys = ("offer_ms", "answer_ms", "ice_connected_ms", "first_rtp_ms", "first_frame_ms")
+        print("  pair phases, medians (ms from pipeline creation): " + ", ".join(
+            f"{k[:-3]} {statistics.median(p[k] for p in phases):.0f}" for k in keys))
+
+
+SERVER_NAMES = {"mini": "ams-mini-server", "node": "Node + ws", "lws-uv": "lws echo (libuv)",
+                "lws-poll": "lws echo (poll)"}
+
+
+def print_signalling(recs):
+    by = {(r["server"], str(r["row"])): r for r in recs}
+    servers = [s for s in SERVER_NAMES if any(k[0] == s for k in by)]
+    rows_seen = []
+    for r in recs:
+        if str(r["row"]) not in rows_seen:
+            rows_seen.append(str(r["row"]))
+    out = []
+    for row in rows_seen:
+        node = by.get(("node", row))
+        for s in servers:
+            r = by.get((s, row))
+            if r is None:
+                continue
+            label = f"{r.get('connections', row)} x 1 msg/s" if row == "paced" else f"{row} back to back"
+            if "na" in r:
+                out.append([label, SERVER_NAMES[s], f"n/a ({r['na']})", "", "", "", "", "", ""])
+                continue
+            ratio = "—"
+            if node and "na" not in node and node.get("msg_per_s"):
+                if row == "paced":
+                    nc = node.get("server_cpu_pct")
+                    ratio = f"cpu {r['server_cpu_pct'] / nc:.2f}" if nc else "—"
+                else:
+                    ratio = f"{r['msg_per_s'] / node['msg_per_s']:.2f}"
+            out.append([label, SERVER_NAMES[s], f"{r['open']}/{r['connections']}",
+                        fmt(r["msg_per_s"], "{:.0f}"), fmt(r["p50_ms"], "{:.2f}"),
+                        fmt(r["p99_ms"], "{:.2f}"), fmt(r.get("server_cpu_pct")),
+                        fmt(r.get("rss_per_conn_kb"), "{:.1f}"), ratio])
+            if r.get("errors"):
+                out[-1][2] += f" ({r['errors']} errors)"
+    table(["load", "server", "open", "msg/s", "p50 ms", "p99 ms", "server CPU %",
+           "RSS kB/conn", "x Node"], out)
+    lg = [r.get("loadgen_cpu_pct") for r in recs if r.get("loadgen_cpu_pct") is not None]
+    if lg:
+        print(f"  load generator CPU: up to {max(lg):.0f} % of a core"
+              " (near 100 % means the figure is bounded by the generator too)")
+
+
+def print_relay(recs):
+    rows = []
+    for r in recs:
+        if "na" in r:
+            rows.append([r["row"], f"n/a ({r['na']})", "", "", "", "", ""])
+            continue
+        rows.append([r["row"], f"{r['players_with_frames']}/{r['players']}",
+                     fmt(r["fps_median"]), fmt(r["fps_min"]), fmt(r["server_cpu_pct"]),
+                     fmt(r["server_cpu_pct"] / r["players"] if r["players"] else None, "{:.2f}"),
+                     f"{r['server_threads']} / {r['server_rss_kb'] / 1024:.0f} MB"])
+    table(["players", "with frames", "fps median", "fps min", "server CPU %",
+           "CPU %/player", "server threads / RSS"], rows)
+
+
+def print_client(recs):
+    by = {r["row"]: r for r in recs}
+    rows = []
+
+    def cost(r):
+        wall = (r.get("wall_ms") or 0) / 1000.0
+        return 100.0 * (r["user_s"] + r["sys_s"]) / wall if wall else None
+    for row, ref, label in (("amsclient-publish", "bare-publish", "publish VP8 640x480 30 fps"),
+                            ("amsclient-play", "bare-play", "play (decode VP8 640x480)")):
+        b = by.get(ref)
+        a = by.get(row) or by.get("amsclient")
+        bc = cost(b) if b and "na" not in b else None
+        rows.append([label, "gst-launch-1.0, no signalling", fmt(bc),
+                     fmt(b["maxrss_kb"] / 1024 if b and "na" not in b else None), "—", "—"])
+        if a is None or "na" in a:
+            rows.append([label, "amsclient", f"n/a ({a['na'] if a else 'not run'})", "", "", ""])
+            continue
+        ac = cost(a)
+        rows.append([label, "amsclient", fmt(ac), fmt(a["maxrss_kb"] / 1024),
+                     fmt(ac - bc if ac is not None and bc is not None else None, "{:+.1f}"),
+                     fmt((a["maxrss_kb"] - b["maxrss_kb"]) / 1024 if b else None, "{:+.1f}")])
+    table(["what", "process", "CPU % of a core", "peak RSS MB", "CPU Δ", "RSS Δ MB"], rows)
+
+
+def main(argv):
+    if len(argv) >= 4 and argv[1] == "--tag":
+        tag(argv[2], argv[3], argv[4] if len(argv) > 4 else "", argv[5] if len(argv) > 5 else None)
+    elif len(argv) == 11 and argv[1] == "--relay-row":
+        relay_row(*argv[2:])
+    elif len(argv) == 3:
+        recs = load(argv[1], argv[2])
+        {"ttff": print_ttff, "signalling": print_signalling, "relay": print_relay,
+         "client": print_client}[argv[2]](recs)
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# Benchmarks for amsclient: our figures beside references measured in the same
+# run on the same machine, as ratios.  Never fails the build: a benchmark that
+# cannot run prints "n/a (reason)" in its row, never a made-up number.
+#
+#   make bench                       (sets BUILD and builds everything first)
+#   BENCH_SECTIONS="ttff signalling" tests/bench/run-bench.sh
+#
+# Knobs (environment):
+#   BENCH_SECTIONS   ttff signalling relay client       (default: all four)
+#   BENCH_RUNS       fresh processes per time-to-first-frame row (default 10)
+#   BENCH_DURATION   measured seconds per signalling row (default 5)
+#   BENCH_SIZES      signalling connection counts (default "100 1000 5000")
+#   BENCH_PACED      connections in the 1 msg/s row (default 5000; 0 skips)
+#   BENCH_SERVERS    mini node lws-uv lws-poll (default: all)
+#   BENCH_FANOUT     relay player counts (default "1 10 40 100")
+#   BENCH_MEDIA_SECONDS  seconds of media per relay and client-cost row (default 10)
+#   BENCH_MINISERVER_ARGS, BENCH_PUBLISH_ARGS, BENCH_PLAY_ARGS: extra arguments
+#
+# Everything runs on 127.0.0.1; every loop is bounded in count and time; the
+# servers and clients started here are stopped by PID on exit.
+set -u
+cd "$(dirname "$0")/../.."
+AMS_TOP=$PWD
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD=$AMS_TOP/$BUILD ;; esac
+OUT=$BUILD/bench
+RES=$OUT/results
+mkdir -p "$OUT" "$RES"
+AMSCLIENT=${AMSCLIENT_BIN:-$BUILD/bin/amsclient}
+MINISERVER=${MINISERVER_BIN:-$BUILD/bin/ams-mini-server}
+SECTIONS=${BENCH_SECTIONS:-ttff signalling relay client}
+RUNS=${BENCH_RUNS:-10}
+DURATION=${BENCH_DURATION:-5}
+SIZES=${BENCH_SIZES:-100 1000 5000}
+PACED=${BENCH_PACED:-5000}
+SERVERS=${BENCH_SERVERS:-mini node lws-uv lws-poll}
+FANOUT=${BENCH_FANOUT:-1 10 40 100}
+MEDIA_SECONDS=${BENCH_MEDIA_SECONDS:-10}
+WS_PATH=/WebRTCAppEE/websocket
+export AMSCLIENT_NO_CONFIG=1 GST_REGISTRY=$BUILD/gst-registry.bin
+unset AMSCLIENT_URL AMSCLIENT_TOKEN
+rm -f "$RES"/*.jsonl
+
+say() { printf '%s\n' "$*"; }
+note() { printf '  # %s\n' "$*"; }
+has_section() { [[ " $SECTIONS " == *" $1 "* ]]; }
+
+# ------------------------------------------------------------ cleanup by PID
+started_pids=()
+cleanup() {
+  local p
+  for p in "${started_pids[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.3
+  for p in "${started_pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stop_pid() {
+  local p=$1 i
+  kill "$p" 2>/dev/null || return 0
+  for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$p" 2>/dev/null
+  wait "$p" 2>/dev/null
+  return 0
+}
+
+# Connections need descriptors in the servers too: they inherit this.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# ------------------------------------------------------------ tools
+build_tools() {
+  local cc=${CC:-cc} flags="-std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter"
+  mkdir -p "$OUT"
+  $cc $flags -o "$OUT/loadgen" tests/bench/loadgen.c $(pkg-config --cflags --libs openssl) -lm || return 1
+  $cc $flags -o "$OUT/runstat" tests/bench/runstat.c || return 1
+  $cc $flags -o "$OUT/lws-echo" tests/bench/lws-echo.c \
+      $(pkg-config --cflags --libs libwebsockets) || return 1
+  $cc $flags -o "$OUT/webrtcbin-pair" tests/bench/webrtcbin-pair.c \
+      $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0) || return 1
+}
+
+NODE_OK=""
+install_node() {
+  command -v node >/dev/null && command -v npm >/dev/null || return 1
+  mkdir -p "$OUT/node"
+  cp tests/bench/package.json tests/bench/package-lock.json tests/bench/node-ws-server.mjs "$OUT/node/"
+  if [ ! -d "$OUT/node/node_modules/ws" ] || ! cmp -s tests/bench/package-lock.json "$OUT/node/.lock-installed"; then
+    (cd "$OUT/node" && npm ci --no-audit --no-fund --loglevel=error >&2) || return 1
+    cp tests/bench/package-lock.json "$OUT/node/.lock-installed"
+  fi
+  NODE_OK=1
+}
+
+# Node, npm and python3 come with the interop packages; best effort only.
+sh scripts/install-deps.sh interop >/dev/null 2>&1 || true
+if ! build_tools >"$OUT/build.log" 2>&1; then
+  say "benchmarks: cannot build the tools (see $OUT/build.log)"; cat "$OUT/build.log"
+  exit 0
+fi
+install_node 2>"$OUT/npm.log" || note "Node reference unavailable (see $OUT/npm.log)"
+if ! command -v python3 >/dev/null; then
+  say "benchmarks: python3 is needed to compute the tables"; exit 0
+fi
+REPORT="python3 tests/bench/report.py $RES"
+
+# ------------------------------------------------------------ machine
+machine() {
+  say "== machine"
+  say "cpu:      $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
+  say "memory:   $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  say "kernel:   $(uname -r)"
+  say "os:       $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-unknown}")"
+  say "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the run)"
+  say "gstreamer $(pkg-config --modversion gstreamer-1.0), libwebsockets $(pkg-config --modversion libwebsockets),"\
+      "libnice $(pkg-config --modversion nice), libuv $(pkg-config --modversion libuv 2>/dev/null)"
+  say "node:     $(node --version 2>/dev/null || echo none), ws $(sed -n 's/.*"ws": "\(.*\)".*/\1/p' tests/bench/package.json | head -1)"
+  say "amsclient: $("$AMSCLIENT" --version 2>/dev/null | head -1 || echo 'not built')"
+  say "git:      $(git rev-parse --short HEAD 2>/dev/null)"
+}
+
+# ------------------------------------------------------------ servers
+# start_server NAME: starts it on a free port; sets SRV_PID and SRV_PORT.
+start_server() {
+  local name=$1 log=$OUT/server-$1.log i
+  SRV_PID="" SRV_PORT=""
+  case "$name" in
+    mini) [ -x "$MINISERVER" ] || return 1
+          # shellcheck disable=SC2086
+          "$MINISERVER" --port 0 ${BENCH_MINISERVER_ARGS:-} >"$log" 2>&1 & ;;
+    node) [ -n "$NODE_OK" ] || return 1
+          node "$OUT/node/node-ws-server.mjs" --port 0 >"$log" 2>&1 & ;;
+    lws-uv) "$OUT/lws-echo" --uv >"$log" 2>&1 & ;;
+    lws-poll) "$OUT/lws-echo" >"$log" 2>&1 & ;;
+    *) return 1 ;;
+  esac
+  SRV_PID=$!
+  started_pids+=("$SRV_PID")
+  for i in $(seq 100); do
+    SRV_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$log" | head -1)
+    [ -n "$SRV_PORT" ] && return 0
+    kill -0 "$SRV_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  stop_pid "$SRV_PID"
+  return 1
+}
+
+server_answers_ping() {
+  "$OUT/loadgen" --url "ws://127.0.0.1:$1$WS_PATH" -c 1 -d 0.5 -w 0 --json 2>/dev/null |
+    grep -q '"errors":0'
+}
+
+# ------------------------------------------------------------ the CLI's abilities
+cli_has() { [ -x "$AMSCLIENT" ] && "$AMSCLIENT" "$1" --help 2>&1 | grep -q -- "$2"; }
+CLI_PLAY_REASON="" CLI_PUBLISH_REASON=""
+if ! [ -x "$AMSCLIENT" ]; then
+  CLI_PLAY_REASON="amsclient not built"; CLI_PUBLISH_REASON=$CLI_PLAY_REASON
+else
+  cli_has publish --stream || CLI_PUBLISH_REASON="amsclient publish not available"
+  if ! cli_has play --stream; then CLI_PLAY_REASON="amsclient play not available"
+  elif ! cli_has play --frames; then CLI_PLAY_REASON="amsclient play has no --frames"
+  fi
+  cli_has play --json || CLI_PLAY_REASON=${CLI_PLAY_REASON:-"amsclient play has no --json"}
+fi
+publish_args=(--json)
+play_args=(--json)
+if [ -z "$CLI_PUBLISH_REASON" ]; then
+  cli_has publish --no-audio && publish_args+=(--no-audio)
+  cli_has publish --codec && publish_args+=(--codec vp8)
+fi
+if [ -z "$CLI_PLAY_REASON" ]; then
+  cli_has play --video-sink && play_args+=(--video-sink fakesink)
+  cli_has play --audio-sink && play_args+=(--audio-sink fakesink)
+fi
+# shellcheck disable=SC2206
+publish_args+=(${BENCH_PUBLISH_ARGS:-})
+# shellcheck disable=SC2206
+play_args+=(${BENCH_PLAY_ARGS:-})
+# A decoded-frame event in the JSON lines; the exact name is whatever the CLI documents.
+FRAME_RE='first[_ -]?frame|frame[_ -]?decoded|"frames(_decoded|Decoded)?"[[:space:]]*:[[:space:]]*[1-9]'
+PUBLISH_RE='publish_started'
+
+MINI_OK=""
+# Starts the mini-server and one live publisher; sets PUB_PID, MINI_PORT.
+start_live_publisher() {
+  local stream=$1 i
+  PUB_PID=""
+  start_server mini || return 1
+  MINI_PORT=$SRV_PORT MINI_PID=$SRV_PID
+  "$OUT/runstat" --timeout 600 -- "$AMSCLIENT" publish --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" \
+      --stream "$stream" "${publish_args[@]}" >"$OUT/publisher-$stream.log" 2>"$OUT/publisher-$stream.err" &
+  PUB_PID=$!
+  started_pids+=("$PUB_PID")
+  for i in $(seq 150); do
+    grep -Eq "$PUBLISH_RE" "$OUT/publisher-$stream.log" && return 0
+    kill -0 "$PUB_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  return 1
+}
+stop_live_publisher() {
+  [ -n "${PUB_PID:-}" ] && stop_pid "$PUB_PID"
+  [ -n "${MINI_PID:-}" ] && stop_pid "$MINI_PID"
+  PUB_PID="" MINI_PID=""
+}
+
+# ============================================================ (1) time to first frame
+bench_ttff() {
+  say ""
+  say "== (1) time to first frame: fresh processes, $RUNS runs each, median (min-max)"
+  local i
+  for i in $(seq "$RUNS"); do
+    "$OUT/runstat" --timeout 15 --first first_frame_ms -- "$OUT/webrtcbin-pair" 2>>"$OUT/pair.err" |
+      python3 tests/bench/report.py --tag "$RES" ttff pair >/dev/null
+  done
+  # (a) cold play, whole process, while a publisher is live
+  if [ -n "$CLI_PLAY_REASON" ]; then
+    echo "{\"row\":\"play\",\"na\":\"$CLI_PLAY_REASON\"}" >>"$RES/ttff.jsonl"
+  elif ! start_live_publisher ttff; then
+    echo '{"row":"play","na":"no live publisher on ams-mini-server (publish_started not seen in 15 s)"}' >>"$RES/ttff.jsonl"
+    stop_live_publisher
+  else
+    for i in $(seq "$RUNS"); do
+      "$OUT/runstat" --timeout 20 --first "$FRAME_RE" -- "$AMSCLIENT" play \
+          --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream ttff --frames 1 "${play_args[@]}" \
+          2>>"$OUT/play.err" | tee -a "$OUT/play.log" |
+        python3 tests/bench/report.py --tag "$RES" ttff play >/dev/null
+    done
+    stop_live_publisher
+  fi
+  # (c) publish until publish_started
+  if [ -n "$CLI_PUBLISH_REASON" ]; then
+    echo "{\"row\":\"publish\",\"na\":\"$CLI_PUBLISH_REASON\"}" >>"$RES/ttff.jsonl"
+  elif start_server mini; then
+    for i in $(seq "$RUNS"); do
+      "$OUT/runstat" --timeout 20 --first "$PUBLISH_RE" --stop-on-first -- "$AMSCLIENT" publish \
+          --url "ws://127.0.0.1:$SRV_PORT$WS_PATH" --stream "pub$i" "${publish_args[@]}" \
+          2>>"$OUT/publish.err" | tee -a "$OUT/publish.log" |
+        python3 tests/bench/report.py --tag "$RES" ttff publish >/dev/null
+    done
+    stop_pid "$SRV_PID"
+  else
+    echo '{"row":"publish","na":"ams-mini-server does not start"}' >>"$RES/ttff.jsonl"
+  fi
+  $REPORT ttff
+}
+
+# ============================================================ (2) signalling
+bench_signalling() {
+  say ""
+  say "== (2) signalling: JSON ping/pong, one load generator process (loadgen, epoll), ${DURATION}s per row after 1s warm-up"
+  local srv n row
+  for srv in $SERVERS; do
+    for n in $SIZES paced; do
+      row=$n; [ "$n" = paced ] && { [ "$PACED" -gt 0 ] || continue; n=$PACED; row="paced"; }
+      if ! start_server "$srv"; then
+        echo "{\"server\":\"$srv\",\"row\":\"$row\",\"connections\":$n,\"na\":\"server does not start\"}" >>"$RES/signalling.jsonl"
+        continue
+      fi
+      if ! server_answers_ping "$SRV_PORT"; then
+        echo "{\"server\":\"$srv\",\"row\":\"$row\",\"connections\":$n,\"na\":\"server does not answer ping\"}" >>"$RES/signalling.jsonl"
+        stop_pid "$SRV_PID"; continue
+      fi
+      local rate=0; [ "$row" = paced ] && rate=1
+      "$OUT/loadgen" --url "ws://127.0.0.1:$SRV_PORT$WS_PATH" -c "$n" -d "$DURATION" -r "$rate" \
+          -p "$SRV_PID" --label "$srv" --json 2>>"$OUT/loadgen.err" |
+        python3 tests/bench/report.py --tag "$RES" signalling "$srv" "$row" >/dev/null
+      stop_pid "$SRV_PID"
+    done
+  done
+  $REPORT signalling
+}
+
+# ============================================================ (3) relay fan-out
+proc_cpu_s() { awk '{ print ($14 + $15) }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+proc_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+bench_relay() {
+  say ""
+  say "== (3) relay fan-out: one publisher on ams-mini-server, N players (amsclient play processes), ${MEDIA_SECONDS}s"
+  if [ -n "$CLI_PLAY_REASON$CLI_PUBLISH_REASON" ]; then
+    echo "{\"row\":\"all\",\"na\":\"${CLI_PUBLISH_REASON:-$CLI_PLAY_REASON}\"}" >>"$RES/relay.jsonl"
+    $REPORT relay; return
+  fi
+  local n i hz; hz=$(getconf CLK_TCK)
+  for n in $FANOUT; do
+    if ! start_live_publisher "fan$n"; then
+      echo "{\"row\":\"$n\",\"na\":\"no live publisher on ams-mini-server\"}" >>"$RES/relay.jsonl"
+      stop_live_publisher; continue
+    fi
+    local c0 t0 pids=() threads=0 rss=0
+    c0=$(proc_cpu_s "$MINI_PID"); t0=$(date +%s.%N)
+    for i in $(seq "$n"); do
+      "$OUT/runstat" --timeout $((MEDIA_SECONDS + 30)) -- "$AMSCLIENT" play \
+          --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream "fan$n" --duration "$MEDIA_SECONDS" \
+          "${play_args[@]}" >"$OUT/fan$n-player$i.log" 2>"$OUT/fan$n-player$i.err" &
+      pids+=($!); started_pids+=($!)
+    done
+    sleep $((MEDIA_SECONDS / 2))
+    threads=$(proc_field "$MINI_PID" Threads); rss=$(proc_field "$MINI_PID" VmRSS)
+    for i in "${pids[@]}"; do wait "$i" 2>/dev/null; done
+    local c1 t1
+    c1=$(proc_cpu_s "$MINI_PID"); t1=$(date +%s.%N)
+    local hwm; hwm=$(proc_field "$MINI_PID" VmHWM)
+    python3 tests/bench/report.py --relay-row "$RES" "$n" "$OUT/fan$n-player" \
+        "$(awk -v a="$c1" -v b="$c0" -v h="$hz" 'BEGIN { print (a - b) / h }')" \
+        "$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')" \
+        "$threads" "$rss" "$hwm" "$MEDIA_SECONDS"
+    stop_live_publisher
+  done
+  $REPORT relay
+}
+
+# ============================================================ (4) client cost
+bench_client() {
+  say ""
+  say "== (4) client cost: CPU and peak RSS of one process over ${MEDIA_SECONDS}s vs the bare pipeline (gst-launch-1.0)"
+  local vsrc="videotestsrc is-live=true ! video/x-raw,width=640,height=480,framerate=30/1"
+  # bare publish: the same capture and encoder, no network, no signalling
+  # shellcheck disable=SC2086
+  "$OUT/runstat" --timeout "$MEDIA_SECONDS" -- gst-launch-1.0 -q -e $vsrc ! vp8enc deadline=1 ! \
+      rtpvp8pay ! fakesink 2>/dev/null | python3 tests/bench/report.py --tag "$RES" client bare-publish >/dev/null
+  # bare play: decode the same stream from a file at real-time pace
+  local clip=$OUT/clip-vp8.webm
+  [ -s "$clip" ] || gst-launch-1.0 -q videotestsrc num-buffers=$((30 * (MEDIA_SECONDS + 2))) ! \
+      video/x-raw,width=640,height=480,framerate=30/1 ! vp8enc deadline=1 ! webmmux ! \
+      filesink location="$clip" >/dev/null 2>&1
+  "$OUT/runstat" --timeout "$MEDIA_SECONDS" -- gst-launch-1.0 -q -e filesrc location="$clip" ! \
+      matroskademux ! vp8dec ! fakesink sync=true 2>/dev/null |
+    python3 tests/bench/report.py --tag "$RES" client bare-play >/dev/null
+  if [ -n "$CLI_PUBLISH_REASON$CLI_PLAY_REASON" ]; then
+    echo "{\"row\":\"amsclient\",\"na\":\"${CLI_PUBLISH_REASON:-$CLI_PLAY_REASON}\"}" >>"$RES/client.jsonl"
+  elif ! start_live_publisher cost; then
+    echo '{"row":"amsclient","na":"no live publisher on ams-mini-server"}' >>"$RES/client.jsonl"
+    stop_live_publisher
+  else
+    # the publisher's own cost: a second publisher for exactly MEDIA_SECONDS
+    "$OUT/runstat" --timeout $((MEDIA_SECONDS + 20)) -- "$AMSCLIENT" publish \
+        --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream cost2 --duration "$MEDIA_SECONDS" \
+        "${publish_args[@]}" 2>>"$OUT/cost.err" |
+      python3 tests/bench/report.py --tag "$RES" client amsclient-publish >/dev/null
+    "$OUT/runstat" --timeout $((MEDIA_SECONDS + 20)) -- "$AMSCLIENT" play \
+        --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream cost --duration "$MEDIA_SECONDS" \
+        "${play_args[@]}" 2>>"$OUT/cost.err" |
+      python3 tests/bench/report.py --tag "$RES" client amsclient-play >/dev/null
+    stop_live_publisher
+  fi
+  $REPORT client
+}
+
+machine
+has_section ttff && bench_ttff
+has_section signalling && bench_signalling
+has_section relay && bench_relay
+has_section client && bench_client
+say ""
+say "raw results: $RES/*.jsonl, logs: $OUT/"
+exit 0
