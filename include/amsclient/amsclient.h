@@ -19,7 +19,5 @@
 #if __has_include(<amsclient/ams-conference.h>)
 #include <amsclient/ams-conference.h>
 #endif
-#if __has_include(<amsclient/ams-mini-server.h>)
 #include <amsclient/ams-mini-server.h>
-#endif
 #undef AMSCLIENT_INSIDE
