@@ -64,7 +64,9 @@ export class Interop extends EventEmitter {
     this.page = await context.newPage();
     await this.page.exposeFunction('__amsReport', (json) => this._onReport(json));
     this.page.on('console', (msg) => {
-      if (this.verbose || msg.type() === 'error') this._log(`console.${msg.type()}: ${msg.text()}`);
+      // Refused reconnections while a test has stopped the server are expected noise.
+      const expected = /WebSocket connection to .* failed/.test(msg.text());
+      if (this.verbose || (msg.type() === 'error' && !expected)) this._log(`console.${msg.type()}: ${msg.text()}`);
     });
     this.page.on('pageerror', (err) => this._onReport(JSON.stringify({ event: 'page_error', message: String(err) })));
     await this.page.goto(`${this.server.origin}/page/index.html`);
@@ -85,7 +87,7 @@ export class Interop extends EventEmitter {
     this.emit('event', ev);
   }
 
-  /** Pids of Chromium's processes (every descendant of this node process). */
+  /** True when the page imported WebRTCAdaptor from the SDK's dist/es build. */
   async sdkLoaded() {
     return this.page.evaluate(() => window.H.sdkLoaded);
   }
