@@ -141,9 +141,10 @@ connect_error (AmsWsClient *ws, const char *why)
        (last_lws_error && (strstr (last_lws_error, "SSL") || strstr (last_lws_error, "tls") ||
                            strstr (last_lws_error, "cert"))));
   if (tls)
-    return g_error_new (AMS_ERROR, AMS_ERROR_TLS, "TLS handshake with %s:%u failed: %s%s%s",
+    return g_error_new (AMS_ERROR, AMS_ERROR_TLS, "TLS handshake with %s:%u failed: %s%s%s%s",
                         ws->url->host, ws->url->port, detail,
-                        last_lws_error ? " (" : "", last_lws_error ? last_lws_error : "");
+                        last_lws_error ? " (" : "", last_lws_error ? last_lws_error : "",
+                        last_lws_error ? ")" : "");
   return g_error_new (AMS_ERROR, AMS_ERROR_CONNECT, "cannot connect to %s:%u: %s",
                       ws->url->host, ws->url->port, detail);
 }
@@ -163,6 +164,12 @@ request_writable (AmsWsClient *ws)
 static int
 handle_writable (AmsWsClient *ws, struct lws *wsi)
 {
+  if (ws->too_big) {
+    static const char reason[] = "message too big";
+    lws_close_reason (wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *) reason,
+                      sizeof reason - 1);
+    return -1;
+  }
   GBytes *bytes = g_queue_pop_head (&ws->send_queue);
   if (!bytes) {
     if (ws->state == WS_CLOSING) {
@@ -187,14 +194,18 @@ handle_writable (AmsWsClient *ws, struct lws *wsi)
 static int
 handle_receive (AmsWsClient *ws, struct lws *wsi, const void *in, size_t len)
 {
+  if (ws->too_big)
+    return 0;   /* closing with 1009: ignore the rest */
   if (ws->rx->len == 0)
     ws->rx_binary = lws_frame_is_binary (wsi) ? TRUE : FALSE;
   if (ws->rx->len + len > ws->max_message_size) {
-    static const char reason[] = "message too big";
+    /* Close from WRITEABLE, not by returning -1 here: lws 4.1.6 keeps
+     * parsing the chunk it has buffered after a -1 from CLIENT_RECEIVE and
+     * writes past its rx buffer (seen with valgrind). */
     ws->too_big = TRUE;
-    lws_close_reason (wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *) reason,
-                      sizeof reason - 1);
-    return -1;
+    g_byte_array_set_size (ws->rx, 0);
+    lws_callback_on_writable (wsi);
+    return 0;
   }
   g_byte_array_append (ws->rx, in, (guint) len);
   if (!lws_is_final_fragment (wsi) || lws_remaining_packet_payload (wsi) != 0)
