@@ -1131,13 +1131,15 @@ apply_local_description (AmsPeer *peer, GstWebRTCSessionDescription *desc)
   g_free (peer->local_sdp);
   peer->local_sdp = g_strdup (text);
   g_mutex_unlock (&peer->lock);
-  GstPromise *promise = gst_promise_new_with_change_func (on_local_description_set, NULL, NULL);
-  g_signal_emit_by_name (peer->webrtc, "set-local-description", desc, promise);
-
+  /* Posted first so that the description reaches the remote side before
+   * any of the candidates gathered once it is set. */
   PeerEvent *ev = event_new (peer, EV_LOCAL_DESCRIPTION);
   ev->s1 = g_strdup (gst_webrtc_sdp_type_to_string (desc->type));
   ev->s2 = g_steal_pointer (&text);
   event_post (ev);
+
+  GstPromise *promise = gst_promise_new_with_change_func (on_local_description_set, NULL, NULL);
+  g_signal_emit_by_name (peer->webrtc, "set-local-description", desc, promise);
 }
 
 /* Streaming thread: the reply of create-offer/create-answer. */
