@@ -397,7 +397,9 @@ static gint
 held_cmp (gconstpointer a, gconstpointer b)
 {
   const Held *ha = a, *hb = b;
-  return ha->due_us < hb->due_us ? -1 : ha->due_us > hb->due_us;
+  /* Never 0: g_list_insert_sorted() puts a new element before equal ones,
+   * and equal due times must keep their order. */
+  return ha->due_us < hb->due_us ? -1 : 1;
 }
 
 static void
@@ -409,7 +411,6 @@ hold (AmsServerCore *core, AmsServerAction *action, gint64 due_us, gboolean keep
   h->due_us = due_us;
   h->keeps_order = keeps_order;
   h->sdp_stream = g_strdup (sdp_stream);
-  /* g_list_insert_sorted keeps equal keys in insertion order. */
   core->held = g_list_insert_sorted (core->held, h, held_cmp);
 }
 
@@ -1531,6 +1532,10 @@ ams_server_core_handle (AmsServerCore *core, AmsConnId conn, const char *data, g
     sid = g_strdup (json_object_get_string (jsid));
   gboolean sid_present_not_string = jsid != NULL && !json_object_is_type (jsid, json_type_null)
                                     && !json_object_is_type (jsid, json_type_string);
+  json_object *jroom = NULL;
+  gboolean room_missing = !json_object_object_get_ex (root, "room", &jroom)
+                          || !json_object_is_type (jroom, json_type_string)
+                          || *json_object_get_string (jroom) == '\0';
   json_object_put (root);
 
   Ctx ctx = { .command = command, .now_us = now_us };
@@ -1564,6 +1569,19 @@ ams_server_core_handle (AmsServerCore *core, AmsConnId conn, const char *data, g
       goto done;
     }
 
+  /* A missing room is answered, not dropped (the schema requires it). */
+  if (room_missing && (strcmp (command, "joinRoom") == 0 || strcmp (command, "leaveFromRoom") == 0))
+    {
+      send_error (core, &ctx, conn, AMS_ERROR_NO_ROOM_SPECIFIED, NULL, out);
+      goto done;
+    }
+  if (room_missing && strcmp (command, "getRoomInfo") == 0)
+    {
+      AmsMessage *m = ams_message_new_error (AMS_ERROR_NO_ACTIVE_STREAMS_IN_ROOM);
+      ams_message_set_string (m, "room", NULL);
+      send_msg (core, &ctx, conn, m, out);
+      goto done;
+    }
   msg = ams_message_decode (data, len, G_MAXSIZE, &error);
   if (msg == NULL)
     goto done;  /* a field of the wrong type: AMS drops it */
