@@ -47,6 +47,7 @@ struct _Stream {
   GPtrArray   *players;       /* Player*, attached or waiting for the answer */
   GSource     *keyframe_timer;
   guint        keyframe_requests;
+  gint64       last_keyframe_us;
 
   /* Written on streaming threads. */
   GMutex       lock;
@@ -247,31 +248,46 @@ compute_preferences (Stream *stream, const char *answer)
 
 /* ------------------------------------------------------------ keyframes */
 
-static gboolean
-keyframe_fire (gpointer data)
+static void
+push_keyframe_request (Stream *stream)
 {
-  Stream *stream = data;
-  g_clear_pointer (&stream->keyframe_timer, g_source_unref);
-  if (stream->dead || !stream->tees[VIDEO])
-    return G_SOURCE_REMOVE;
+  if (!stream->tees[VIDEO])
+    return;
   g_autoptr (GstPad) sink = gst_element_get_static_pad (stream->tees[VIDEO], "sink");
   /* Upstream through the publisher's webrtcbin, which turns it into a PLI/FIR. */
   gst_pad_push_event (sink, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
                                                                          TRUE, 0));
   stream->keyframe_requests++;
+  stream->last_keyframe_us = g_get_monotonic_time ();
+}
+
+static gboolean
+keyframe_fire (gpointer data)
+{
+  Stream *stream = data;
+  g_clear_pointer (&stream->keyframe_timer, g_source_unref);
+  if (!stream->dead)
+    push_keyframe_request (stream);
   return G_SOURCE_REMOVE;
 }
 
-/* Trailing-edge coalescing: one request at the end of the window, whatever
- * the number of players that connected in it (every keyframe reaches all). */
+/* At most one request per window: the first at once (a lone joiner starts
+ * fast), the rest coalesced into one at the window's end, since every
+ * keyframe reaches every player. */
 static void
 request_keyframe (Stream *stream)
 {
   if (stream->keyframe_timer)
     return;
-  guint ms = stream->relay->opts.keyframe_window_ms ? stream->relay->opts.keyframe_window_ms
-                                                    : DEFAULT_KEYFRAME_WINDOW_MS;
-  stream->keyframe_timer = attach_timeout (stream->relay, ms, keyframe_fire, stream_ref (stream),
+  gint64 window = (stream->relay->opts.keyframe_window_ms ? stream->relay->opts.keyframe_window_ms
+                                                          : DEFAULT_KEYFRAME_WINDOW_MS) * 1000;
+  gint64 since = g_get_monotonic_time () - stream->last_keyframe_us;
+  if (!stream->last_keyframe_us || since >= window) {
+    push_keyframe_request (stream);
+    return;
+  }
+  stream->keyframe_timer = attach_timeout (stream->relay, (guint) ((window - since) / 1000) + 1,
+                                           keyframe_fire, stream_ref (stream),
                                            (GDestroyNotify) stream_unref);
 }
 

@@ -83,7 +83,11 @@ relay_publisher_started (AmsRelay *relay, const char *stream_id, gpointer data)
 static void
 relay_player_connected (AmsRelay *relay, const char *stream_id, const char *key, gpointer data)
 {
-  ((Test *) data)->connected++;
+  Test *t = data;
+  t->connected++;
+  Endpoint *e = endpoint_for_key (t, key);
+  g_test_message ("%s connected %.0f ms after it was created", key,
+                  (g_get_monotonic_time () - e->created_us) / 1000.0);
 }
 
 static void
