@@ -214,4 +214,52 @@ EOF
     || bad "first SIGINT: clean stop, exit 0" "status $st" "$(cat "$tmp/sig.err")"
 fi
 
+# ------------------------------------------------------------ a second signal
+# A ping's clean stop takes well under a millisecond, too short to aim a
+# second signal at. So both signals are queued while the process is stopped
+# (SIGSTOP) and arrive together on SIGCONT: the first starts the clean stop,
+# the second must end the process with 130 before that completes. The peer
+# never answers anything, which keeps the session open until then.
+cat >"$tmp/mute.py" <<'PY'
+import base64, hashlib, socket, threading
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(4)
+print(srv.getsockname()[1], flush=True)
+def serve(c):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk: return
+        data += chunk
+    key = [l.split(b":", 1)[1].strip() for l in data.split(b"\r\n")
+           if l.lower().startswith(b"sec-websocket-key:")][0]
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+    while c.recv(4096): pass
+while True:
+    conn, _ = srv.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+PY
+python3 "$tmp/mute.py" >"$tmp/mute.port" &
+mute_pid=$!
+for _ in $(seq 50); do [ -s "$tmp/mute.port" ] && break; sleep 0.1; done
+mport=$(head -1 "$tmp/mute.port")
+
+"$A" ping --port "$mport" --count 100 --timeout 60 >/dev/null 2>"$tmp/sig2.err" &
+pid=$!
+for _ in $(seq 50); do grep -q "connected to" "$tmp/sig2.err" && break; sleep 0.1; done
+kill -STOP "$pid"; kill -INT "$pid"; kill -TERM "$pid"; kill -CONT "$pid"
+wait "$pid"; st=$?
+[ "$st" -eq 130 ] && ok "second signal during the clean stop: exit 130 at once" \
+  || bad "second signal: exit 130" "status $st" "$(cat "$tmp/sig2.err")"
+
+"$A" ping --port "$mport" --count 100 --timeout 60 >/dev/null 2>"$tmp/sig3.err" &
+pid=$!
+for _ in $(seq 50); do grep -q "connected to" "$tmp/sig3.err" && break; sleep 0.1; done
+kill -TERM "$pid"
+wait "$pid"; st=$?
+[ "$st" -eq 0 ] && ok "first SIGTERM with a silent peer: clean stop, exit 0" \
+  || bad "first SIGTERM: exit 0" "status $st" "$(cat "$tmp/sig3.err")"
+kill "$mute_pid" 2>/dev/null; wait "$mute_pid" 2>/dev/null
+
 exit $fail
