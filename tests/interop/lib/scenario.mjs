@@ -65,11 +65,17 @@ export function mainStream(facts) {
 
 const fmt = (v) => (v === null || v === undefined ? '—' : `${Math.round(v)}`);
 
-/** Prints rows [label, browserMs, amsclientMs] as an aligned TAP comment table. */
-export function printTimings(tap, title, rows) {
-  tap.note(`${title} (ms since the session started; browser: adaptor created, amsclient: process spawned)`);
-  tap.note(`  ${'what'.padEnd(34)} ${'browser'.padStart(9)} ${'amsclient'.padStart(10)}`);
-  for (const [label, b, c] of rows) tap.note(`  ${label.padEnd(34)} ${fmt(b).padStart(9)} ${fmt(c).padStart(10)}`);
+/**
+ * Prints rows [label, browserMs, amsclientMs] as an aligned TAP comment table;
+ * `columns` renames the two value columns.
+ */
+export function printTimings(tap, title, rows, {
+  columns = ['browser', 'amsclient'],
+  basis = 'ms since the session started; browser: adaptor created, amsclient: process spawned',
+} = {}) {
+  tap.note(`${title} (${basis})`);
+  tap.note(`  ${'what'.padEnd(40)} ${columns[0].padStart(10)} ${columns[1].padStart(10)}`);
+  for (const [label, b, c] of rows) tap.note(`  ${label.padEnd(40)} ${fmt(b).padStart(10)} ${fmt(c).padStart(10)}`);
 }
 
 /** Last stats' inbound video entries as "WxH:frames" for messages. */

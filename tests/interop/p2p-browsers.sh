@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# TAP suite: interop scenario "p2p-browsers" (scenarios/p2p-browsers.mjs) with the official
+# JavaScript SDK in Chromium against ams-mini-server and amsclient.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+if ! "$here/bin/ensure-deps"; then
+  echo "not ok 1 - interop dependencies (chromium, npm packages) could not be installed"
+  exit 1
+fi
+exec node "$here/scenarios/p2p-browsers.mjs"
