@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <uv.h>
 
 #define MAX_MESSAGE 65536
 
@@ -123,6 +124,13 @@ callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
 }
 
 static void
+on_uv_signal (uv_signal_t *handle, int sig)
+{
+  (void) sig;
+  uv_stop (handle->loop);
+}
+
+static void
 on_signal (int sig)
 {
   (void) sig;
@@ -172,8 +180,20 @@ main (int argc, char **argv)
   static const lws_retry_bo_t no_keepalive = { .secs_since_valid_ping = 0,
     .secs_since_valid_hangup = 0 };
   info.retry_and_idle_policy = &no_keepalive;
-  if (use_uv)
+  /* With libuv the loop is ours (a foreign loop, as ams-mini-server has it):
+   * lws's own uv loop cannot be stopped from a signal while it blocks. */
+  uv_loop_t loop;
+  uv_signal_t sig_int, sig_term;
+  void *foreign[1] = { &loop };
+  if (use_uv) {
+    uv_loop_init (&loop);
+    uv_signal_init (&loop, &sig_int);
+    uv_signal_init (&loop, &sig_term);
+    uv_signal_start (&sig_int, on_uv_signal, SIGINT);
+    uv_signal_start (&sig_term, on_uv_signal, SIGTERM);
     info.options |= LWS_SERVER_OPTION_LIBUV;
+    info.foreign_loops = foreign;
+  }
   struct lws_context *ctx = lws_create_context (&info);
   if (!ctx) {
     fprintf (stderr, "lws-echo: lws_create_context failed\n");
@@ -183,6 +203,19 @@ main (int argc, char **argv)
   int bound = vh ? lws_get_vhost_listen_port (vh) : port;
   printf ("listening on 127.0.0.1:%d\n", bound);
   fflush (stdout);
+  if (use_uv) {
+    uv_run (&loop, UV_RUN_DEFAULT);
+    /* lws's documented foreign-loop teardown: destroy, let the loop close
+     * lws's handles, destroy again, then close the loop */
+    lws_context_destroy (ctx);
+    uv_close ((uv_handle_t *) &sig_int, NULL);
+    uv_close ((uv_handle_t *) &sig_term, NULL);
+    for (int i = 0; i < 100 && uv_run (&loop, UV_RUN_NOWAIT); i++)
+      ;
+    lws_context_destroy (ctx);
+    uv_loop_close (&loop);
+    return 0;
+  }
   while (!interrupted && lws_service (ctx, 0) >= 0)
     ;
   lws_context_destroy (ctx);
