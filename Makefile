@@ -127,7 +127,12 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno
 
 build-fuzz/obj/%.o: %.c $(PUB_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -c $< -o $@
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+# Track the fuzz objects' header dependencies, and keep the objects between
+# runs (as prerequisites of a pattern rule they would be deleted).
+-include $(FUZZ_SDK_OBJS:.o=.d)
+.SECONDARY: $(FUZZ_SDK_OBJS)
 
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_SDK_OBJS)
 	@mkdir -p $(@D)
