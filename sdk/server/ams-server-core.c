@@ -271,7 +271,9 @@ ams_server_config_new (void)
   AmsServerConfig *c = g_new0 (AmsServerConfig, 1);
   c->start_timeout_ms = 10000;
   c->totp_period_s = 60;
-  c->cpu_limit_percent = 75;
+  /* AMS ships 75 %; off here, because the mini-server shares busy CI
+   * machines with the tests it serves. */
+  c->cpu_limit_percent = 0;
   c->min_free_ram_mb = 10;
   c->max_viewers_per_stream = -1;
   c->max_subtracks_per_main_track = -1;

@@ -88,7 +88,7 @@ typedef struct {
   guint        totp_period_s;             /* default 60 */
   char       **blocked_subscribers;       /* user_blocked */
   /* Resource guard: highResourceUsage above the CPU % or below free RAM. */
-  guint        cpu_limit_percent;         /* default 75; 0 = off */
+  guint        cpu_limit_percent;         /* default 0 = off (AMS: 75) */
   guint        min_free_ram_mb;           /* default 10; 0 = off */
   /* Limits */
   gint         max_viewers_per_stream;    /* viewerLimitReached; -1 = none */

@@ -321,6 +321,24 @@ test_faults_and_timeout (void)
   g_object_unref (server);
 }
 
+/* The resource guard reads /proc for real: no machine has a petabyte free. */
+static void
+test_high_resource_usage_measured (void)
+{
+  AmsMiniServer *server = server_new ("[server]\nmin-free-ram-mb=1000000000\n");
+  Peer *p = peer_new (server);
+  GError *error = NULL;
+  g_assert_true (spin_until (is_connected, p));
+  AmsPublishParams params;
+  ams_publish_params_init (&params, "heavy");
+  g_assert_true (ams_client_publish (p->client, &params, &error));
+  const char *j = wait_event (p, "highResourceUsage");
+  g_assert_nonnull (strstr (j, "\"command\":\"error\""));
+  g_assert_cmpint (find_event (p, "start", 0), ==, -1);
+  peer_free (p);
+  g_object_unref (server);
+}
+
 typedef struct {
   Peer **peers;
   guint  n;
@@ -378,9 +396,9 @@ test_hundred_clients (void)
         {
           for (guint i = 0; i < N; i++)
             if (find_event (peers[i], names[k], 0) < 0)
-              g_printerr ("client %u: no %s; connected %d, disconnected %d, %u events\n", i,
+              g_printerr ("client %u: no %s; connected %d, disconnected %d, %u events, last %s\n", i,
                           names[k], peers[i]->connected, peers[i]->disconnected,
-                          peers[i]->events->len);
+                          peers[i]->events->len, peers[i]->json->len ? (char *) g_ptr_array_index (peers[i]->json, peers[i]->json->len - 1) : "");
           g_error ("not every client got '%s'", names[k]);
         }
     }
@@ -446,6 +464,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server-ws/conference", test_conference);
   g_test_add_func ("/server-ws/transport-limits", test_transport_limits);
   g_test_add_func ("/server-ws/faults-timeout", test_faults_and_timeout);
+  g_test_add_func ("/server-ws/high-resource-usage", test_high_resource_usage_measured);
   g_test_add_func ("/server-ws/hundred-clients", test_hundred_clients);
   g_test_add_func ("/server-ws/config-errors", test_config_errors);
   return g_test_run ();

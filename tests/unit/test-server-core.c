@@ -231,7 +231,11 @@ test_publish_registered_and_encoder (void)
 static void
 test_high_resource_usage (void)
 {
-  F *f = f_new (NULL, 1);
+  AmsServerConfig *cfg = ams_server_config_new ();
+  g_assert_cmpuint (cfg->cpu_limit_percent, ==, 0);
+  g_assert_cmpuint (cfg->min_free_ram_mb, ==, 10);
+  cfg->cpu_limit_percent = 75;
+  F *f = f_new (cfg, 1);
   /* Not measured yet: no guard. */
   feed (f, 1, "{\"command\":\"publish\",\"streamId\":\"a\"}");
   g_assert_cmpstr (field (f, 0, "command"), ==, "start");
