@@ -105,10 +105,15 @@ make_client (Fixture *f, const char *url)
   return client;
 }
 
+static void settle (Fixture *f, guint ms);
+
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_clear_object (&f->client);
+  /* Let the peer see the close before it goes away. */
+  if (f->peer)
+    settle (f, 50);
   ws_peer_free (f->peer);
   /* Let idle sources scheduled during teardown run before the context goes. */
   for (int i = 0; i < 50 && g_main_context_iteration (f->context, FALSE); i++)
