@@ -4,6 +4,7 @@
   report.py --tag RESDIR SECTION ROW [SUBROW]   read one run's output on stdin,
                                                append one record to SECTION.jsonl
   report.py --relay-row RESDIR N PREFIX SERVER_CPU_S WALL_S THREADS RSS_KB HWM_KB SECONDS
+  report.py --why FILE                         why a CLI run (runstat output) failed
   report.py RESDIR SECTION                     print SECTION's table
 
 Records hold only what was measured; a row that could not run holds "na" with
@@ -72,6 +73,16 @@ def append(resdir, section, rec):
         f.write(json.dumps(rec) + "\n")
 
 
+def why(objs, rs=None):
+    """The reason a CLI run ended without the expected event, from its own words."""
+    for _, o in reversed(objs):
+        if o.get("event") == "error" and o.get("errorMessage"):
+            return str(o["errorMessage"])
+    if rs is not None:
+        return f"exit status {rs.get('rc')}" + (", timed out" if rs.get("timed_out") else "")
+    return "no output"
+
+
 def tag(resdir, section, row, subrow=None):
     objs = json_lines(sys.stdin.read())
     rs = runstat_of(objs)
@@ -90,6 +101,8 @@ def tag(resdir, section, row, subrow=None):
         append(resdir, section, rec)
         return
     rec.update({k: rs.get(k) for k in ("rc", "timed_out", "wall_ms", "user_s", "sys_s", "maxrss_kb", "first_ms")})
+    if rs.get("rc") != 0 or rs.get("first_ms") is None:
+        rec["why"] = why(objs, rs)
     if section == "ttff" and row == "pair":
         inner = [o for _, o in objs if "first_frame_ms" in o]
         rec["ms"] = inner[-1]["first_frame_ms"] if inner else None
@@ -175,6 +188,9 @@ def print_ttff(recs):
             continue
         ok = [r for r in rs if r.get("ms") is not None]
         med, txt = med_range([r["ms"] for r in ok])
+        if not ok and row == "publish":
+            whys = [r.get("why") for r in rs if r.get("why")]
+            txt = f"n/a ({whys[-1] if whys else 'no publish_started'})"
         if row == "play" and not ok:
             # no frame event seen: the time to a successful exit is an upper bound
             exits = [r["wall_ms"] for r in rs if r.get("rc") == 0]
@@ -182,7 +198,8 @@ def print_ttff(recs):
                 med, txt = med_range(exits)
                 txt += " to exit (no frame event in --json)"
             else:
-                txt = "n/a (no run decoded a frame: see play.err)"
+                whys = [r.get("why") for r in rs if r.get("why")]
+                txt = f"n/a (no frame: {whys[-1] if whys else 'see play.err'})"
         ratio = "—"
         if row == "play" and med is not None and pair_med:
             ratio = f"{med / pair_med:.2f}"
@@ -277,12 +294,21 @@ def print_client(recs):
         rows.append([label, "amsclient", fmt(ac), fmt(a["maxrss_kb"] / 1024),
                      fmt(ac - bc if ac is not None and bc is not None else None, "{:+.1f}"),
                      fmt((a["maxrss_kb"] - b["maxrss_kb"]) / 1024 if b else None, "{:+.1f}")])
+    rows.append(["publish and play", "Chromium page, official JS SDK",
+                 "n/a (not available: no browser harness in the benchmarks yet)", "", "", ""])
     table(["what", "process", "CPU % of a core", "peak RSS MB", "CPU Δ", "RSS Δ MB"], rows)
 
 
 def main(argv):
     if len(argv) >= 4 and argv[1] == "--tag":
         tag(argv[2], argv[3], argv[4] if len(argv) > 4 else "", argv[5] if len(argv) > 5 else None)
+    elif len(argv) == 3 and argv[1] == "--why":
+        try:
+            with open(argv[2]) as f:
+                objs = json_lines(f.read())
+        except OSError:
+            objs = []
+        print(why(objs, runstat_of(objs)))
     elif len(argv) == 11 and argv[1] == "--relay-row":
         relay_row(*argv[2:])
     elif len(argv) == 3:

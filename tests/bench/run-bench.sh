@@ -205,8 +205,10 @@ start_live_publisher() {
     kill -0 "$PUB_PID" 2>/dev/null || break
     sleep 0.1
   done
+  PUB_WHY=$(python3 tests/bench/report.py --why "$OUT/publisher-$stream.log" | tr -d '"\\')
   return 1
 }
+json_str() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
 stop_live_publisher() {
   [ -n "${PUB_PID:-}" ] && stop_pid "$PUB_PID"
   [ -n "${MINI_PID:-}" ] && stop_pid "$MINI_PID"
@@ -226,7 +228,7 @@ bench_ttff() {
   if [ -n "$CLI_PLAY_REASON" ]; then
     echo "{\"row\":\"play\",\"na\":\"$CLI_PLAY_REASON\"}" >>"$RES/ttff.jsonl"
   elif ! start_live_publisher ttff; then
-    echo '{"row":"play","na":"no live publisher on ams-mini-server (publish_started not seen in 15 s)"}' >>"$RES/ttff.jsonl"
+    echo "{\"row\":\"play\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/ttff.jsonl"
     stop_live_publisher
   else
     for i in $(seq "$RUNS"); do
@@ -294,7 +296,7 @@ bench_relay() {
   local n i hz; hz=$(getconf CLK_TCK)
   for n in $FANOUT; do
     if ! start_live_publisher "fan$n"; then
-      echo "{\"row\":\"$n\",\"na\":\"no live publisher on ams-mini-server\"}" >>"$RES/relay.jsonl"
+      echo "{\"row\":\"$n\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/relay.jsonl"
       stop_live_publisher; continue
     fi
     local c0 t0 pids=() threads=0 rss=0
@@ -340,7 +342,7 @@ bench_client() {
   if [ -n "$CLI_PUBLISH_REASON$CLI_PLAY_REASON" ]; then
     echo "{\"row\":\"amsclient\",\"na\":\"${CLI_PUBLISH_REASON:-$CLI_PLAY_REASON}\"}" >>"$RES/client.jsonl"
   elif ! start_live_publisher cost; then
-    echo '{"row":"amsclient","na":"no live publisher on ams-mini-server"}' >>"$RES/client.jsonl"
+    echo "{\"row\":\"amsclient\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/client.jsonl"
     stop_live_publisher
   else
     # the publisher's own cost: a second publisher for exactly MEDIA_SECONDS
