@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# server-signalling: the ams-mini-server program end to end on 127.0.0.1:
+# options, config errors, port 0, the WebSocket path check, clients served
+# through the amsclient CLI, robustness against raw garbage and half-open
+# sockets, and a clean exit on SIGTERM/SIGINT.
+set -u
+: "${AMS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${BUILD:=build}"
+: "${MINISERVER_BIN:=$AMS_TOP/$BUILD/bin/ams-mini-server}"
+: "${AMSCLIENT_BIN:=$AMS_TOP/$BUILD/bin/amsclient}"
+export AMSCLIENT_NO_CONFIG=1
+
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+n=0 failed=0
+ok()     { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check()  { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+
+# Starts a server with the given arguments; sets SRV_PID and PORT.
+start_server() {
+  local out=$TMP/server.$RANDOM
+  "$MINISERVER_BIN" --port 0 "$@" >"$out" 2>"$out.err" &
+  SRV_PID=$!
+  PIDS+=("$SRV_PID")
+  PORT=
+  for _ in $(seq 1 100); do
+    PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$out")
+    [ -n "$PORT" ] && return 0
+    kill -0 "$SRV_PID" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# HTTP status of a WebSocket upgrade request on a path.
+upgrade_status() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+    -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+    -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "http://127.0.0.1:$PORT$1"
+}
+
+# ---------------------------------------------------------------- options
+check "--version prints the version" \
+  bash -c '"$0" --version | grep -Eq "^ams-mini-server [0-9]+\.[0-9]+\.[0-9]+"' "$MINISERVER_BIN"
+check "--help exits 0 and lists --port" bash -c '"$0" --help | grep -q -- "--port"' "$MINISERVER_BIN"
+"$MINISERVER_BIN" --no-such-option >/dev/null 2>&1; rc=$?
+check "an unknown option exits 2 (got $rc)" test "$rc" = 2
+"$MINISERVER_BIN" --port 70000 >/dev/null 2>&1; rc=$?
+check "--port out of range exits 2 (got $rc)" test "$rc" = 2
+printf '[server]\nmax-connections=lots\n' >"$TMP/bad.conf"
+"$MINISERVER_BIN" --config "$TMP/bad.conf" >/dev/null 2>"$TMP/bad.err"; rc=$?
+check "a bad config value exits 2 (got $rc)" test "$rc" = 2
+check "the error names the key" grep -q "max-connections" "$TMP/bad.err"
+"$MINISERVER_BIN" --config "$TMP/missing.conf" >/dev/null 2>&1; rc=$?
+check "a missing config file exits 2 (got $rc)" test "$rc" = 2
+"$MINISERVER_BIN" --fault "explode:now" >/dev/null 2>&1; rc=$?
+check "a bad fault directive exits 2 (got $rc)" test "$rc" = 2
+
+# ---------------------------------------------------------------- serving
+printf '[server]\nstart-timeout-ms=5000\n[ice]\nstun-server=stun:127.0.0.1:3478\n' >"$TMP/good.conf"
+if start_server --config "$TMP/good.conf"; then ok "--port 0 prints 'listening on 127.0.0.1:PORT' ($PORT)"
+else not_ok "--port 0 prints the port"; fi
+
+check "upgrade on /LiveApp/websocket?target=origin is accepted (101)" \
+  test "$(upgrade_status '/LiveApp/websocket?target=origin')" = 101
+check "upgrade on another path is refused (404)" test "$(upgrade_status /LiveApp/other)" = 404
+check "upgrade on /websocket with no app is refused (404)" test "$(upgrade_status /websocket)" = 404
+check "plain HTTP gets 404" \
+  test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/")" = 404
+
+URL="ws://127.0.0.1:$PORT/LiveApp/websocket"
+"$AMSCLIENT_BIN" ping --url "$URL" --json --quiet >"$TMP/ping.json" 2>"$TMP/ping.err"; rc=$?
+check "amsclient ping gets a pong (exit $rc)" bash -c '[ "$0" = 0 ] && grep -q "\"pong\"" "$1"' "$rc" "$TMP/ping.json"
+
+# Raw garbage and a half-open socket on the side never stop the service.
+exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'GET / HTTP/1.1\r\nHost: x\r\n' >&5          # never finished
+exec 6<>"/dev/tcp/127.0.0.1/$PORT"
+head -c 4096 /dev/urandom >&6 2>/dev/null
+"$AMSCLIENT_BIN" ping --url "$URL" --count 2 --json --quiet >"$TMP/ping2.json" 2>&1; rc=$?
+check "still served while a half-open and a garbage socket are open (exit $rc)" \
+  bash -c '[ "$0" = 0 ] && [ "$(grep -c "\"pong\"" "$1")" = 2 ]' "$rc" "$TMP/ping2.json"
+exec 5>&- 6>&-
+
+# Ten CLI clients at once.
+cpids=()
+for i in $(seq 1 10); do
+  "$AMSCLIENT_BIN" ping --url "$URL" --json --quiet >"$TMP/many.$i" 2>&1 &
+  cpids+=($!)
+done
+all=0
+for i in "${!cpids[@]}"; do wait "${cpids[$i]}" || all=1; done
+check "ten amsclient processes served at once" \
+  bash -c '[ "$0" = 0 ] && [ "$(cat "$1"/many.* | grep -c "\"pong\"")" = 10 ]' "$all" "$TMP"
+
+# A second server on the same port fails with exit 1.
+"$MINISERVER_BIN" --port "$PORT" >/dev/null 2>"$TMP/inuse.err"; rc=$?
+check "a port in use exits 1 with a message (got $rc)" \
+  bash -c '[ "$0" = 1 ] && grep -q "cannot listen" "$1"' "$rc" "$TMP/inuse.err"
+
+# ---------------------------------------------------------------- faults
+pid1=$SRV_PID
+if start_server --fault no-pong; then
+  "$AMSCLIENT_BIN" ping --url "ws://127.0.0.1:$PORT/LiveApp/websocket" --timeout 1 --quiet \
+    >/dev/null 2>&1; rc=$?
+  check "--fault no-pong: amsclient ping times out (exit $rc, expected 8)" test "$rc" = 8
+  kill -INT "$SRV_PID"; wait "$SRV_PID"; rc=$?
+  check "SIGINT exits 0 (got $rc)" test "$rc" = 0
+else
+  not_ok "server with --fault no-pong starts"
+fi
+
+# ---------------------------------------------------------------- shutdown
+kill -TERM "$pid1"
+wait "$pid1"; rc=$?
+check "SIGTERM exits 0 (got $rc)" test "$rc" = 0
+check "the port is free after exit" \
+  bash -c '! (exec 7<>"/dev/tcp/127.0.0.1/$0") 2>/dev/null' "$PORT"
+
+echo "1..$n"
+[ "$failed" = 0 ]
