@@ -108,6 +108,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_A) $(TEST_HELPER_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_HELPER_OBJS) $(LIB_A) $(ALL_LDFLAGS) $(PKG_LIBS) -lm
 
+# Helper objects are made by a pattern rule for a pattern rule: without this
+# make deletes them as intermediates, and a later parallel run links without them.
+.SECONDARY: $(TEST_HELPER_OBJS)
+-include $(TEST_HELPER_OBJS:.o=.d)
+
 tests: $(UNIT_BINS)
 
 # ---------------------------------------------------------------- checks
