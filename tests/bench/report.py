@@ -167,6 +167,7 @@ def med_range(vals):
 
 
 def print_ttff(recs):
+    print_after = []
     by = {}
     for r in recs:
         by.setdefault(r["row"], []).append(r)
@@ -206,14 +207,26 @@ def print_ttff(recs):
         rows.append([label, f"{len(ok)}/{len(rs)}", txt, ratio])
     rows.append(["second play in the same SDK process (warm)", "—",
                  "n/a (not available: needs an SDK-level harness)", "—"])
-    rows.append(["official JS SDK in Chromium (interop suite)", "—",
-                 "n/a (not available: the interop suite publishes no figure yet)", "—"])
+    chrome = by.get("chromium", [])
+    label = "official JS SDK in Chromium, play (interop suite; ms from adaptor creation)"
+    if not chrome or "na" in chrome[0]:
+        rows.append([label, "—", f"n/a ({chrome[0]['na'] if chrome else 'not run'})", "—"])
+    else:
+        cm = [r["ms"] for r in chrome if r.get("ms") is not None]
+        med, txt = med_range(cm)
+        rows.append([label, f"{len(cm)}/{len(chrome)}", txt,
+                     f"{med / pair_med:.2f}" if med and pair_med else "—"])
+        play_ok = [r["ms"] for r in by.get("play", []) if r.get("ms") is not None]
+        if play_ok and med:
+            print_after.append(f"  amsclient play cold / Chromium: {statistics.median(play_ok) / med:.2f}")
     table(["row", "ok/runs", "ms median (min–max)", "x pair"], rows)
     phases = [r["phases"] for r in pair_ok if r.get("phases")]
     if phases:
         keys = ("offer_ms", "answer_ms", "ice_connected_ms", "first_rtp_ms", "first_frame_ms")
         print("  pair phases, medians (ms from pipeline creation): " + ", ".join(
             f"{k[:-3]} {statistics.median(p[k] for p in phases):.0f}" for k in keys))
+    for line in print_after:
+        print(line)
 
 
 SERVER_NAMES = {"mini": "ams-mini-server", "node": "Node + ws", "lws-uv": "lws echo (libuv)",

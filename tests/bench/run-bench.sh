@@ -15,6 +15,8 @@
 #   BENCH_SERVERS    mini node lws-uv lws-poll (default: all)
 #   BENCH_FANOUT     relay player counts (default "1 10 40 100")
 #   BENCH_MEDIA_SECONDS  seconds of media per relay and client-cost row (default 10)
+#   BENCH_INTEROP    0 skips the Chromium row (the official JS SDK playing, from
+#                    the interop suite's browser-play scenario; default 1)
 #   BENCH_MINISERVER_ARGS, BENCH_PUBLISH_ARGS, BENCH_PLAY_ARGS: extra arguments
 #
 # Everything runs on 127.0.0.1; every loop is bounded in count and time; the
@@ -23,6 +25,7 @@ set -u
 cd "$(dirname "$0")/../.."
 AMS_TOP=$PWD
 BUILD=${BUILD:-build}
+BUILD_ARG=$BUILD
 case "$BUILD" in /*) ;; *) BUILD=$AMS_TOP/$BUILD ;; esac
 OUT=$BUILD/bench
 RES=$OUT/results
@@ -252,6 +255,24 @@ bench_ttff() {
     stop_pid "$SRV_PID"
   else
     echo '{"row":"publish","na":"ams-mini-server does not start"}' >>"$RES/ttff.jsonl"
+  fi
+  # the official JS SDK in Chromium, as the interop suite measures it
+  if [ "${BENCH_INTEROP:-1}" = 0 ]; then
+    echo '{"row":"chromium","na":"skipped (BENCH_INTEROP=0)"}' >>"$RES/ttff.jsonl"
+  elif ! [ -x tests/interop/run-interop.sh ]; then
+    echo '{"row":"chromium","na":"no interop suite"}' >>"$RES/ttff.jsonl"
+  else
+    BUILD=$BUILD_ARG INTEROP_TESTS=browser-play timeout 600 tests/interop/run-interop.sh \
+        >"$OUT/interop.log" 2>&1
+    local ms
+    ms=$(grep -E 'first decoded frame \(browser\)' "$OUT/interop.log" | head -1 |
+         grep -oE '[0-9]+(\.[0-9]+)?' | head -1)
+    if [ -n "$ms" ]; then
+      echo "{\"row\":\"chromium\",\"ms\":$ms}" >>"$RES/ttff.jsonl"
+    else
+      echo '{"row":"chromium","na":"the interop browser-play scenario gave no first frame (see bench/interop.log)"}' \
+          >>"$RES/ttff.jsonl"
+    fi
   fi
   $REPORT ttff
 }
