@@ -20,10 +20,12 @@ typedef struct {
   CliMediaKind      kind;
   CliOptions       *options;  /* sources, sinks, codec, ICE, duration, … */
   AmsPublishParams  publish;  /* PUBLISH, CONFERENCE (own stream) */
-  AmsPlayParams     play;     /* PLAY, CONFERENCE (the room) */
+  AmsPlayParams     play;     /* PLAY, multitrack CONFERENCE (the room); a legacy
+                               * conference builds one per participant */
   const char       *p2p_id;   /* P2P */
   const char       *p2p_mode; /* P2P: "both" or "play" */
   const char       *room;     /* CONFERENCE */
+  gboolean          multitrack; /* CONFERENCE: main-track room, else legacy joinRoom */
 } CliMediaRequest;
 
 /* Runs @request until it ends, --duration or --frames is reached, or a

@@ -49,129 +49,140 @@ typedef struct {
 
 static const CliOptionSpec specs[CLI_OPT_LAST] = {
   /* connection */
-  { CLI_OPT_URL, "url", 'u', CLI_TYPE_STRING, CLI_GROUP_CONNECTION, CLI_CMD_ALL, "URL",
+  [CLI_OPT_URL] = { CLI_OPT_URL, "url", 'u', CLI_TYPE_STRING, CLI_GROUP_CONNECTION, CLI_CMD_ALL, "URL",
     "WebSocket URL of the application, ws[s]://HOST[:PORT]/APP/websocket[?QUERY]",
     DEFAULT_URL, .env = "AMSCLIENT_URL" },
-  { CLI_OPT_HOST, "host", 'H', CLI_TYPE_STRING, CLI_GROUP_CONNECTION, CLI_CMD_ALL, "HOST",
+  [CLI_OPT_HOST] = { CLI_OPT_HOST, "host", 'H', CLI_TYPE_STRING, CLI_GROUP_CONNECTION, CLI_CMD_ALL, "HOST",
     "Server host; replaces the host of the URL" },
-  { CLI_OPT_PORT, "port", 'p', CLI_TYPE_INT, CLI_GROUP_CONNECTION, CLI_CMD_ALL, "PORT",
+  [CLI_OPT_PORT] = { CLI_OPT_PORT, "port", 'p', CLI_TYPE_INT, CLI_GROUP_CONNECTION, CLI_CMD_ALL, "PORT",
     "Server port; replaces the port of the URL (5080, or 5443 with --tls)", .min = 1, .max = 65535 },
-  { CLI_OPT_APP, "app", 'a', CLI_TYPE_STRING, CLI_GROUP_CONNECTION, CLI_CMD_ALL, "APP",
+  [CLI_OPT_APP] = { CLI_OPT_APP, "app", 'a', CLI_TYPE_STRING, CLI_GROUP_CONNECTION, CLI_CMD_ALL, "APP",
     "Application name; the URL path becomes /APP/websocket" },
-  { CLI_OPT_TLS, "tls", 0, CLI_TYPE_BOOL, CLI_GROUP_CONNECTION, CLI_CMD_ALL, NULL,
+  [CLI_OPT_TLS] = { CLI_OPT_TLS, "tls", 0, CLI_TYPE_BOOL, CLI_GROUP_CONNECTION, CLI_CMD_ALL, NULL,
     "Use wss:// (TLS)" },
-  { CLI_OPT_TOKEN, "token", 't', CLI_TYPE_STRING, CLI_GROUP_CONNECTION,
+  [CLI_OPT_TOKEN] = { CLI_OPT_TOKEN, "token", 't', CLI_TYPE_STRING, CLI_GROUP_CONNECTION,
     CLI_CMD_INFO | CLI_CMD_ROOM_INFO | CLI_CMD_MEDIA, "TOKEN",
     "Access token (one-time, JWT or hash token)", .env = "AMSCLIENT_TOKEN" },
-  { CLI_OPT_TOKEN_FILE, "token-file", 0, CLI_TYPE_FILE, CLI_GROUP_CONNECTION,
+  [CLI_OPT_TOKEN_FILE] = { CLI_OPT_TOKEN_FILE, "token-file", 0, CLI_TYPE_FILE, CLI_GROUP_CONNECTION,
     CLI_CMD_INFO | CLI_CMD_ROOM_INFO | CLI_CMD_MEDIA, "FILE",
     "Read the token from FILE (first line), keeping it out of the process list" },
-  { CLI_OPT_INSECURE, "insecure", 'k', CLI_TYPE_BOOL, CLI_GROUP_CONNECTION, CLI_CMD_ALL, NULL,
+  [CLI_OPT_INSECURE] = { CLI_OPT_INSECURE, "insecure", 'k', CLI_TYPE_BOOL, CLI_GROUP_CONNECTION, CLI_CMD_ALL, NULL,
     "Accept a self-signed server certificate" },
-  { CLI_OPT_CA_FILE, "ca-file", 0, CLI_TYPE_FILE, CLI_GROUP_CONNECTION, CLI_CMD_ALL, "FILE",
+  [CLI_OPT_CA_FILE] = { CLI_OPT_CA_FILE, "ca-file", 0, CLI_TYPE_FILE, CLI_GROUP_CONNECTION, CLI_CMD_ALL, "FILE",
     "Verify the server certificate against the CAs in FILE (PEM)" },
-  { CLI_OPT_CONNECT_TIMEOUT, "connect-timeout", 0, CLI_TYPE_DOUBLE, CLI_GROUP_CONNECTION,
+  [CLI_OPT_CONNECT_TIMEOUT] = { CLI_OPT_CONNECT_TIMEOUT, "connect-timeout", 0, CLI_TYPE_DOUBLE, CLI_GROUP_CONNECTION,
     CLI_CMD_ALL, "SECONDS", "Give up connecting after SECONDS (exit status 3)", "10",
     .min = 0.001, .max = 3600 },
-  { CLI_OPT_TIMEOUT, "timeout", 0, CLI_TYPE_DOUBLE, CLI_GROUP_CONNECTION, CLI_CMD_QUERIES,
+  [CLI_OPT_TIMEOUT] = { CLI_OPT_TIMEOUT, "timeout", 0, CLI_TYPE_DOUBLE, CLI_GROUP_CONNECTION, CLI_CMD_QUERIES,
     "SECONDS", "Give up waiting for the reply after SECONDS (exit status 8)", "10",
     .min = 0.001, .max = 3600 },
-  { CLI_OPT_PING_INTERVAL, "ping-interval", 0, CLI_TYPE_DOUBLE, CLI_GROUP_CONNECTION,
+  [CLI_OPT_PING_INTERVAL] = { CLI_OPT_PING_INTERVAL, "ping-interval", 0, CLI_TYPE_DOUBLE, CLI_GROUP_CONNECTION,
     CLI_CMD_MEDIA, "SECONDS", "Keepalive ping period; two missing pongs mean a dead connection",
     NULL, .min = 0.1, .max = 3600 },
 
   /* reconnect */
-  { CLI_OPT_RECONNECT, "reconnect", 0, CLI_TYPE_BOOL, CLI_GROUP_RECONNECT, CLI_CMD_MEDIA, NULL,
+  [CLI_OPT_RECONNECT] = { CLI_OPT_RECONNECT, "reconnect", 0, CLI_TYPE_BOOL, CLI_GROUP_RECONNECT, CLI_CMD_MEDIA, NULL,
     "Reconnect and resume when the connection drops (--reconnect=false turns it off)", "true" },
-  { CLI_OPT_RECONNECT_ATTEMPTS, "reconnect-attempts", 0, CLI_TYPE_INT, CLI_GROUP_RECONNECT,
+  [CLI_OPT_RECONNECT_ATTEMPTS] = { CLI_OPT_RECONNECT_ATTEMPTS, "reconnect-attempts", 0, CLI_TYPE_INT, CLI_GROUP_RECONNECT,
     CLI_CMD_MEDIA, "N", "Give up after N reconnect attempts in a row (0: no limit)",
     NULL, .min = 0, .max = 1000000 },
-  { CLI_OPT_RECONNECT_DELAY, "reconnect-delay", 0, CLI_TYPE_DOUBLE, CLI_GROUP_RECONNECT,
+  [CLI_OPT_RECONNECT_DELAY] = { CLI_OPT_RECONNECT_DELAY, "reconnect-delay", 0, CLI_TYPE_DOUBLE, CLI_GROUP_RECONNECT,
     CLI_CMD_MEDIA, "SECONDS", "First reconnect delay; doubled on each attempt, with jitter",
     NULL, .min = 0.01, .max = 3600 },
-  { CLI_OPT_RECONNECT_MAX_DELAY, "reconnect-max-delay", 0, CLI_TYPE_DOUBLE, CLI_GROUP_RECONNECT,
+  [CLI_OPT_RECONNECT_MAX_DELAY] = { CLI_OPT_RECONNECT_MAX_DELAY, "reconnect-max-delay", 0, CLI_TYPE_DOUBLE, CLI_GROUP_RECONNECT,
     CLI_CMD_MEDIA, "SECONDS", "Upper bound of the reconnect delay", NULL, .min = 0.01, .max = 3600 },
 
   /* stream */
-  { CLI_OPT_STREAM, "stream", 's', CLI_TYPE_STRING, CLI_GROUP_STREAM,
+  [CLI_OPT_STREAM] = { CLI_OPT_STREAM, "stream", 's', CLI_TYPE_STRING, CLI_GROUP_STREAM,
     CLI_CMD_INFO | CLI_CMD_ROOM_INFO | CLI_CMD_MEDIA, "ID",
     "Stream id (publish, play, info), P2P id (p2p), or own stream id (conference, room-info)" },
-  { CLI_OPT_ROOM, "room", 'r', CLI_TYPE_STRING, CLI_GROUP_STREAM,
+  [CLI_OPT_ROOM] = { CLI_OPT_ROOM, "room", 'r', CLI_TYPE_STRING, CLI_GROUP_STREAM,
     CLI_CMD_ROOM_INFO | CLI_CMD_PUBLISH | CLI_CMD_PLAY | CLI_CMD_CONFERENCE, "ROOM",
     "Room (main track) id; publish joins it as a subtrack" },
-  { CLI_OPT_STREAM_NAME, "stream-name", 0, CLI_TYPE_STRING, CLI_GROUP_STREAM,
+  [CLI_OPT_STREAM_NAME] = { CLI_OPT_STREAM_NAME, "stream-name", 0, CLI_TYPE_STRING, CLI_GROUP_STREAM,
     CLI_CMD_PUBLISH | CLI_CMD_CONFERENCE, "NAME", "Human-readable name of the published stream" },
-  { CLI_OPT_SUBSCRIBER_ID, "subscriber-id", 0, CLI_TYPE_STRING, CLI_GROUP_STREAM,
+  [CLI_OPT_SUBSCRIBER_ID] = { CLI_OPT_SUBSCRIBER_ID, "subscriber-id", 0, CLI_TYPE_STRING, CLI_GROUP_STREAM,
     CLI_CMD_PUBLISH | CLI_CMD_PLAY | CLI_CMD_CONFERENCE, "ID", "Subscriber id (TOTP security)" },
-  { CLI_OPT_SUBSCRIBER_CODE, "subscriber-code", 0, CLI_TYPE_STRING, CLI_GROUP_STREAM,
+  [CLI_OPT_SUBSCRIBER_CODE] = { CLI_OPT_SUBSCRIBER_CODE, "subscriber-code", 0, CLI_TYPE_STRING, CLI_GROUP_STREAM,
     CLI_CMD_PUBLISH | CLI_CMD_PLAY | CLI_CMD_CONFERENCE, "CODE", "Subscriber TOTP code" },
-  { CLI_OPT_MODE, "mode", 0, CLI_TYPE_CHOICE, CLI_GROUP_STREAM, CLI_CMD_P2P, "MODE",
-    "P2P mode: both (send and receive) or play (receive only)", "both", .choices = "both|play" },
-  { CLI_OPT_COUNT, "count", 'c', CLI_TYPE_INT, CLI_GROUP_STREAM, CLI_CMD_PING, "N",
+  [CLI_OPT_P2P_MODE] = { CLI_OPT_P2P_MODE, "mode", 0, CLI_TYPE_CHOICE, CLI_GROUP_STREAM, CLI_CMD_P2P, "MODE",
+    "both (send and receive) or play (receive only)", "both", .choices = "both|play" },
+  [CLI_OPT_WAIT_PEER] = { CLI_OPT_WAIT_PEER, "wait-peer", 0, CLI_TYPE_BOOL, CLI_GROUP_STREAM, CLI_CMD_P2P, NULL,
+    "When the other peer leaves, wait for a new one instead of ending" },
+  /* Same name, another command: each command sees only its own. */
+  [CLI_OPT_ROOM_MODE] = { CLI_OPT_ROOM_MODE, "mode", 0, CLI_TYPE_CHOICE, CLI_GROUP_STREAM, CLI_CMD_CONFERENCE, "MODE",
+    "legacy (joinRoom, one play per participant) or multitrack (the room as one main track)",
+    "legacy", .choices = "legacy|multitrack" },
+  [CLI_OPT_POLL_INTERVAL] = { CLI_OPT_POLL_INTERVAL, "poll-interval", 0, CLI_TYPE_DOUBLE, CLI_GROUP_STREAM,
+    CLI_CMD_CONFERENCE, "SECONDS", "How often a legacy room is polled for joins and leaves "
+    "(getRoomInfo)", "5", .min = 0.1, .max = 3600 },
+  [CLI_OPT_COUNT] = { CLI_OPT_COUNT, "count", 'c', CLI_TYPE_INT, CLI_GROUP_STREAM, CLI_CMD_PING, "N",
     "Send N pings, one per second", "1", .min = 1, .max = 1000000 },
 
   /* media */
-  { CLI_OPT_VIDEO_SOURCE, "video-source", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_SENDERS,
+  [CLI_OPT_VIDEO_SOURCE] = { CLI_OPT_VIDEO_SOURCE, "video-source", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_SENDERS,
     "PIPELINE", "Video source as a gst-launch fragment, e.g. \"v4l2src ! videoconvert\" "
     "(default: a test pattern)" },
-  { CLI_OPT_AUDIO_SOURCE, "audio-source", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_SENDERS,
+  [CLI_OPT_AUDIO_SOURCE] = { CLI_OPT_AUDIO_SOURCE, "audio-source", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_SENDERS,
     "PIPELINE", "Audio source as a gst-launch fragment (default: a test tone)" },
-  { CLI_OPT_FILE, "file", 'f', CLI_TYPE_FILE, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "FILE",
+  [CLI_OPT_FILE] = { CLI_OPT_FILE, "file", 'f', CLI_TYPE_FILE, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "FILE",
     "Send the audio and video of a media file instead of the sources" },
-  { CLI_OPT_CODEC, "codec", 0, CLI_TYPE_CHOICE, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "CODEC",
+  [CLI_OPT_CODEC] = { CLI_OPT_CODEC, "codec", 0, CLI_TYPE_CHOICE, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "CODEC",
     "Video codec to send: vp8 or h264", .choices = "vp8|h264" },
-  { CLI_OPT_VIDEO_SINK, "video-sink", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_RECEIVERS,
+  [CLI_OPT_VIDEO_SINK] = { CLI_OPT_VIDEO_SINK, "video-sink", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_RECEIVERS,
     "PIPELINE", "Where decoded video goes, e.g. autovideosink (default: counted and dropped)" },
-  { CLI_OPT_AUDIO_SINK, "audio-sink", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_RECEIVERS,
+  [CLI_OPT_AUDIO_SINK] = { CLI_OPT_AUDIO_SINK, "audio-sink", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_RECEIVERS,
     "PIPELINE", "Where decoded audio goes, e.g. autoaudiosink (default: counted and dropped)" },
-  { CLI_OPT_RECORD, "record", 'o', CLI_TYPE_FILE, CLI_GROUP_MEDIA, CLI_CMD_RECEIVERS, "FILE",
+  [CLI_OPT_RECORD] = { CLI_OPT_RECORD, "record", 'o', CLI_TYPE_FILE, CLI_GROUP_MEDIA, CLI_CMD_RECEIVERS, "FILE",
     "Record what is received to FILE (finalised on stop)" },
-  { CLI_OPT_NO_VIDEO, "no-video", 0, CLI_TYPE_BOOL, CLI_GROUP_MEDIA, CLI_CMD_MEDIA, NULL,
+  [CLI_OPT_NO_VIDEO] = { CLI_OPT_NO_VIDEO, "no-video", 0, CLI_TYPE_BOOL, CLI_GROUP_MEDIA, CLI_CMD_MEDIA, NULL,
     "Send or receive no video" },
-  { CLI_OPT_NO_AUDIO, "no-audio", 0, CLI_TYPE_BOOL, CLI_GROUP_MEDIA, CLI_CMD_MEDIA, NULL,
+  [CLI_OPT_NO_AUDIO] = { CLI_OPT_NO_AUDIO, "no-audio", 0, CLI_TYPE_BOOL, CLI_GROUP_MEDIA, CLI_CMD_MEDIA, NULL,
     "Send or receive no audio" },
-  { CLI_OPT_BITRATE, "bitrate", 'b', CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "KBPS",
+  [CLI_OPT_BITRATE] = { CLI_OPT_BITRATE, "bitrate", 'b', CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "KBPS",
     "Target video bitrate in kbit/s", .min = 16, .max = 100000 },
-  { CLI_OPT_WIDTH, "width", 'W', CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "PIXELS",
+  [CLI_OPT_WIDTH] = { CLI_OPT_WIDTH, "width", 'W', CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "PIXELS",
     "Video width sent", .min = 16, .max = 7680 },
-  { CLI_OPT_HEIGHT, "height", 0, CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "PIXELS",
+  [CLI_OPT_HEIGHT] = { CLI_OPT_HEIGHT, "height", 0, CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "PIXELS",
     "Video height sent", .min = 16, .max = 4320 },
-  { CLI_OPT_FPS, "fps", 0, CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "N",
+  [CLI_OPT_FPS] = { CLI_OPT_FPS, "fps", 0, CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "N",
     "Video frames per second sent", .min = 1, .max = 240 },
-  { CLI_OPT_LATENCY, "latency", 0, CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_RECEIVERS, "MS",
+  [CLI_OPT_LATENCY] = { CLI_OPT_LATENCY, "latency", 0, CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_RECEIVERS, "MS",
     "Receive jitterbuffer latency in milliseconds (lower starts faster, higher absorbs jitter)",
     NULL, .min = 0, .max = 10000 },
+  [CLI_OPT_SEND_DATA] = { CLI_OPT_SEND_DATA, "send-data", 0, CLI_TYPE_FILE, CLI_GROUP_MEDIA, CLI_CMD_MEDIA, "FILE",
+    "Send each line of FILE (- for standard input) as a data-channel message" },
 
   /* ICE */
-  { CLI_OPT_ICE_SERVER, "ice-server", 0, CLI_TYPE_STRV, CLI_GROUP_ICE, CLI_CMD_MEDIA, "URI",
+  [CLI_OPT_ICE_SERVER] = { CLI_OPT_ICE_SERVER, "ice-server", 0, CLI_TYPE_STRV, CLI_GROUP_ICE, CLI_CMD_MEDIA, "URI",
     "STUN or TURN server, stun:HOST:PORT or turn[s]://USER:PASS@HOST:PORT (repeatable; "
     "default: the server's iceServerConfig, else none)" },
-  { CLI_OPT_ICE_FILTER, "ice-filter", 0, CLI_TYPE_STRING, CLI_GROUP_ICE, CLI_CMD_MEDIA, "LIST",
+  [CLI_OPT_ICE_FILTER] = { CLI_OPT_ICE_FILTER, "ice-filter", 0, CLI_TYPE_STRING, CLI_GROUP_ICE, CLI_CMD_MEDIA, "LIST",
     "Use only these candidates, comma-separated: loopback, udp, tcp, host, srflx, relay, "
     "ipv4, ipv6" },
 
   /* output */
-  { CLI_OPT_JSON, "json", 'j', CLI_TYPE_BOOL, CLI_GROUP_OUTPUT, CLI_CMD_ALL, NULL,
+  [CLI_OPT_JSON] = { CLI_OPT_JSON, "json", 'j', CLI_TYPE_BOOL, CLI_GROUP_OUTPUT, CLI_CMD_ALL, NULL,
     "Print one JSON object per event on standard output" },
-  { CLI_OPT_QUIET, "quiet", 'q', CLI_TYPE_BOOL, CLI_GROUP_OUTPUT, CLI_CMD_ALL, NULL,
+  [CLI_OPT_QUIET] = { CLI_OPT_QUIET, "quiet", 'q', CLI_TYPE_BOOL, CLI_GROUP_OUTPUT, CLI_CMD_ALL, NULL,
     "No progress messages on standard error (errors are still printed)" },
-  { CLI_OPT_STATS_INTERVAL, "stats-interval", 0, CLI_TYPE_DOUBLE, CLI_GROUP_OUTPUT, CLI_CMD_MEDIA,
+  [CLI_OPT_STATS_INTERVAL] = { CLI_OPT_STATS_INTERVAL, "stats-interval", 0, CLI_TYPE_DOUBLE, CLI_GROUP_OUTPUT, CLI_CMD_MEDIA,
     "SECONDS", "Report statistics every SECONDS", "1", .min = 0.1, .max = 3600 },
-  { CLI_OPT_DURATION, "duration", 'd', CLI_TYPE_DOUBLE, CLI_GROUP_OUTPUT, CLI_CMD_MEDIA, "SECONDS",
+  [CLI_OPT_DURATION] = { CLI_OPT_DURATION, "duration", 'd', CLI_TYPE_DOUBLE, CLI_GROUP_OUTPUT, CLI_CMD_MEDIA, "SECONDS",
     "Stop cleanly after SECONDS of media (default: run until interrupted)",
     .min = 0.001, .max = 31536000 },
-  { CLI_OPT_FRAMES, "frames", 'n', CLI_TYPE_INT, CLI_GROUP_OUTPUT, CLI_CMD_MEDIA, "N",
+  [CLI_OPT_FRAMES] = { CLI_OPT_FRAMES, "frames", 'n', CLI_TYPE_INT, CLI_GROUP_OUTPUT, CLI_CMD_MEDIA, "N",
     "Stop cleanly after N video frames sent or decoded", .min = 1, .max = G_MAXINT32 },
 
   /* configuration: only from the command line */
-  { CLI_OPT_PROFILE, "profile", 'P', CLI_TYPE_STRING, CLI_GROUP_CONFIG, CLI_CMD_ALL, "NAME",
+  [CLI_OPT_PROFILE] = { CLI_OPT_PROFILE, "profile", 'P', CLI_TYPE_STRING, CLI_GROUP_CONFIG, CLI_CMD_ALL, "NAME",
     "Use the [NAME] section of the config file on top of [default]",
     .env = "AMSCLIENT_PROFILE", .no_config = TRUE },
-  { CLI_OPT_CONFIG, "config", 0, CLI_TYPE_FILE, CLI_GROUP_CONFIG, CLI_CMD_ALL, "FILE",
+  [CLI_OPT_CONFIG] = { CLI_OPT_CONFIG, "config", 0, CLI_TYPE_FILE, CLI_GROUP_CONFIG, CLI_CMD_ALL, "FILE",
     "Read FILE instead of ~/.config/amsclient/amsclient.conf", .no_config = TRUE },
-  { CLI_OPT_NO_CONFIG, "no-config", 0, CLI_TYPE_BOOL, CLI_GROUP_CONFIG, CLI_CMD_ALL, NULL,
+  [CLI_OPT_NO_CONFIG] = { CLI_OPT_NO_CONFIG, "no-config", 0, CLI_TYPE_BOOL, CLI_GROUP_CONFIG, CLI_CMD_ALL, NULL,
     "Read no config file", .no_config = TRUE },
-  { CLI_OPT_PRINT_CONFIG, "print-config", 0, CLI_TYPE_BOOL, CLI_GROUP_CONFIG, CLI_CMD_ALL, NULL,
+  [CLI_OPT_PRINT_CONFIG] = { CLI_OPT_PRINT_CONFIG, "print-config", 0, CLI_TYPE_BOOL, CLI_GROUP_CONFIG, CLI_CMD_ALL, NULL,
     "Print every setting with where it came from, then exit", .no_config = TRUE },
 };
 
@@ -333,17 +344,18 @@ set_from_text (CliOptions *options, const CliOptionSpec *spec, const char *text,
 }
 
 static const CliOptionSpec *
-find_spec (const char *option_name)
+find_spec (const CliCommand *command, const char *option_name)
 {
-  /* GOption gives "--name" or "-x". */
-  if (g_str_has_prefix (option_name, "--")) {
-    for (int i = 0; i < CLI_OPT_LAST; i++)
-      if (strcmp (specs[i].name, option_name + 2) == 0)
-        return &specs[i];
-  } else if (option_name[0] == '-' && option_name[1] != '\0' && option_name[2] == '\0') {
-    for (int i = 0; i < CLI_OPT_LAST; i++)
-      if (specs[i].short_name == option_name[1])
-        return &specs[i];
+  /* GOption gives "--name" or "-x". Two commands may give one name two
+   * meanings, so only the command's own options are candidates. */
+  for (int i = 0; i < CLI_OPT_LAST; i++) {
+    if (!applies (&specs[i], command))
+      continue;
+    if (g_str_has_prefix (option_name, "--") && strcmp (specs[i].name, option_name + 2) == 0)
+      return &specs[i];
+    if (option_name[0] == '-' && option_name[1] != '\0' && option_name[2] == '\0' &&
+        specs[i].short_name == option_name[1])
+      return &specs[i];
   }
   return NULL;
 }
@@ -352,7 +364,7 @@ static gboolean
 on_option (const char *option_name, const char *value, gpointer data, GError **error)
 {
   CliOptions *options = data;
-  const CliOptionSpec *spec = find_spec (option_name);
+  const CliOptionSpec *spec = find_spec (options->command, option_name);
 
   if (spec == NULL) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,

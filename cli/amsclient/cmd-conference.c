@@ -1,5 +1,6 @@
-/* cmd-conference.c: `amsclient conference`: publish into a room (main
- * track) and play the room. */
+/* cmd-conference.c: `amsclient conference`: a legacy room (joinRoom, then
+ * publish and one play per participant) or a multitrack room (publish with
+ * the room as main track, play the room as one main track). */
 #include "cli-command.h"
 #include "cli-media.h"
 
@@ -11,16 +12,20 @@ cli_cmd_conference_run (CliOptions *options)
   const char *own = cli_options_get_string (options, CLI_OPT_STREAM);
 
   request.room = room;
+  request.multitrack = g_strcmp0 (cli_options_get_string (options, CLI_OPT_ROOM_MODE),
+                                  "multitrack") == 0;
   ams_publish_params_init (&request.publish, own);
   request.publish.token = cli_options_get_token (options);
   request.publish.subscriber_id = cli_options_get_string (options, CLI_OPT_SUBSCRIBER_ID);
   request.publish.subscriber_code = cli_options_get_string (options, CLI_OPT_SUBSCRIBER_CODE);
   request.publish.stream_name = cli_options_get_string (options, CLI_OPT_STREAM_NAME);
-  request.publish.main_track = room;
+  /* Legacy rooms learn the own id from joinedTheRoom when none was given. */
+  request.publish.main_track = request.multitrack ? room : NULL;
   request.publish.video = !cli_options_get_bool (options, CLI_OPT_NO_VIDEO);
   request.publish.audio = !cli_options_get_bool (options, CLI_OPT_NO_AUDIO);
 
-  /* The room is played as one main track, without one's own stream. */
+  /* A multitrack room is played as one main track, without one's own
+   * stream. */
   ams_play_params_init (&request.play, room);
   request.play.token = cli_options_get_token (options);
   request.play.user_publish_id = own;

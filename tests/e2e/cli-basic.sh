@@ -245,13 +245,25 @@ mute_pid=$!
 for _ in $(seq 50); do [ -s "$tmp/mute.port" ] && break; sleep 0.1; done
 mport=$(head -1 "$tmp/mute.port")
 
-"$A" ping --port "$mport" --count 100 --timeout 60 >/dev/null 2>"$tmp/sig2.err" &
-pid=$!
-for _ in $(seq 50); do grep -q "connected to" "$tmp/sig2.err" && break; sleep 0.1; done
-kill -STOP "$pid"; kill -INT "$pid"; kill -TERM "$pid"; kill -CONT "$pid"
-wait "$pid"; st=$?
-[ "$st" -eq 130 ] && ok "second signal during the clean stop: exit 130 at once" \
-  || bad "second signal: exit 130" "status $st" "$(cat "$tmp/sig2.err")"
+# GLib may still dispatch the two signals in separate loop iterations, and a
+# ping's stop can complete in between (exit 0, also correct); so up to five
+# runs, every status 0 or 130, and 130 at least once.
+statuses=
+for _ in 1 2 3 4 5; do
+  "$A" ping --port "$mport" --count 100 --timeout 60 >/dev/null 2>"$tmp/sig2.err" &
+  pid=$!
+  for _ in $(seq 50); do grep -q "connected to" "$tmp/sig2.err" && break; sleep 0.1; done
+  kill -STOP "$pid"; kill -INT "$pid"; kill -TERM "$pid"; kill -CONT "$pid"
+  wait "$pid"; st=$?
+  statuses="$statuses $st"
+  [ "$st" -eq 130 ] && break
+done
+case " $statuses " in
+  *" 130 "*) if [ -z "$(echo $statuses | tr ' ' '\n' | grep -vxE '0|130')" ]; then
+               ok "second signal during the clean stop: exit 130 at once (statuses:$statuses)"
+             else bad "second signal: statuses 0 or 130 only" "statuses:$statuses"; fi ;;
+  *) bad "second signal: exit 130" "statuses:$statuses" "$(cat "$tmp/sig2.err")" ;;
+esac
 
 "$A" ping --port "$mport" --count 100 --timeout 60 >/dev/null 2>"$tmp/sig3.err" &
 pid=$!
