@@ -396,10 +396,11 @@ build_context (CliOptions *options, const CliCommand *command)
     { NULL }
   };
 
+  GOptionGroup *help_group;
+
   g_option_context_set_help_enabled (context, FALSE);
   g_autofree char *description = g_strconcat (command->description, "\n", NULL);
   g_option_context_set_description (context, description);
-  g_option_context_add_main_entries (context, help_entries, NULL);
 
   for (int g = 0; g < CLI_GROUP_LAST; g++) {
     GArray *entries = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
@@ -442,6 +443,10 @@ build_context (CliOptions *options, const CliCommand *command)
     g_option_context_add_group (context, group);
     g_array_free (entries, TRUE);
   }
+
+  help_group = g_option_group_new ("help", "Help Options:", "Help Options:", NULL, NULL);
+  g_option_group_add_entries (help_group, help_entries);
+  g_option_context_add_group (context, help_group);
   return context;
 }
 
