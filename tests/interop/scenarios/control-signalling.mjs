@@ -27,7 +27,7 @@ await suite(async (tap) => {
   const mark = it.events.length;
   const conn = await it.connect({ url: server.url, askIceServers: true });
   await it.waitEvent(conn, 'initialized', 10000);
-  await sleep(6800);
+  await sleep(7500);
   const sock = it.events.slice(mark).find((e) => e.event === 'ws_open_requested');
   const pings = it.events.filter((e) => e.event === 'ws_out' && e.command === 'ping' && sock && e.sock === sock.sock);
   const pongs = it.eventsOf(conn, 'pong');
