@@ -15,6 +15,27 @@ struct _AmsEvent {
 
 G_DEFINE_BOXED_TYPE (AmsEvent, ams_event, ams_event_ref, ams_event_unref)
 
+/* Parses the whole of @json (any JSON value, bare scalars included: the
+ * terminating NUL is passed so that json-c sees the end of a number).
+ * Returns NULL unless everything but trailing white space was consumed. */
+static json_object *
+parse_whole (const char *json)
+{
+  size_t len = strlen (json);
+  json_tokener *tok = json_tokener_new ();
+  json_object *value = json_tokener_parse_ex (tok, json, (int) len + 1);
+  gboolean ok = json_tokener_get_error (tok) == json_tokener_success;
+  size_t end = json_tokener_get_parse_end (tok);
+  json_tokener_free (tok);
+  for (size_t i = end; ok && i < len; i++)
+    ok = g_ascii_isspace (json[i]);
+  if (!ok) {
+    json_object_put (value);
+    return NULL;
+  }
+  return value;
+}
+
 AmsEvent *
 ams_event_new (const char *name)
 {
@@ -29,12 +50,8 @@ AmsEvent *
 ams_event_new_from_json (const char *name, const char *json, GError **error)
 {
   g_return_val_if_fail (json != NULL, NULL);
-  json_tokener *tok = json_tokener_new ();
-  json_object *obj = json_tokener_parse_ex (tok, json, (int) strlen (json));
-  gboolean complete = json_tokener_get_error (tok) == json_tokener_success &&
-                      json_tokener_get_parse_end (tok) == strlen (json);
-  json_tokener_free (tok);
-  if (!obj || !complete || !json_object_is_type (obj, json_type_object)) {
+  json_object *obj = parse_whole (json);
+  if (!obj || !json_object_is_type (obj, json_type_object)) {
     json_object_put (obj);
     g_set_error (error, AMS_ERROR, AMS_ERROR_PROTOCOL, "not a JSON object");
     return NULL;
@@ -153,15 +170,15 @@ gboolean
 ams_event_set_json (AmsEvent *event, const char *key, const char *json)
 {
   g_return_val_if_fail (event != NULL && key != NULL && json != NULL, FALSE);
-  json_tokener *tok = json_tokener_new ();
-  json_object *value = json_tokener_parse_ex (tok, json, (int) strlen (json));
-  gboolean ok = json_tokener_get_error (tok) == json_tokener_success &&
-                json_tokener_get_parse_end (tok) == strlen (json);
-  json_tokener_free (tok);
-  if (!ok) {
-    json_object_put (value);
-    return FALSE;
+  /* "null" parses to NULL, which is also the failure value. */
+  g_autofree char *trimmed = g_strstrip (g_strdup (json));
+  if (strcmp (trimmed, "null") == 0) {
+    put (event, key, NULL);
+    return TRUE;
   }
+  json_object *value = parse_whole (json);
+  if (!value)
+    return FALSE;
   put (event, key, value);
   return TRUE;
 }

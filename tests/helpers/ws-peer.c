@@ -2,6 +2,7 @@
 #include "ws-peer.h"
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -35,6 +36,7 @@ struct _WsPeer {
   GPtrArray          *messages;     /* WsPeerMessage * */
   GByteArray         *rx;
   GQueue              out;          /* OutFrame * */
+  SSL_CTX            *client_ctx;   /* ours, so lws does not make (and leak) one */
 };
 
 static void
@@ -187,6 +189,12 @@ ws_peer_new (GMainContext *context, const char *cert_file, const char *key_file)
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = cert_file;
     info.ssl_private_key_filepath = key_file;
+    /* lws 4.1.6 also builds a client SSL_CTX (loading the whole system CA
+     * store) for a TLS server vhost and never frees it once a connection was
+     * accepted. The peer makes no client connections: hand it an empty one
+     * that we own and free. */
+    peer->client_ctx = SSL_CTX_new (TLS_client_method ());
+    info.provided_client_ssl_ctx = peer->client_ctx;
   }
   peer->lws_context = lws_create_context (&info);
   if (!peer->lws_context)
@@ -202,6 +210,8 @@ ws_peer_free (WsPeer *peer)
   if (!peer)
     return;
   lws_context_destroy (peer->lws_context);
+  if (peer->client_ctx)
+    SSL_CTX_free (peer->client_ctx);
   g_queue_clear_full (&peer->out, out_frame_free);
   g_ptr_array_unref (peer->messages);
   g_byte_array_unref (peer->rx);

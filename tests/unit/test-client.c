@@ -1143,6 +1143,16 @@ test_event_api (void)
   ams_event_set_string (event, "nothing", NULL);
   g_assert_true (ams_event_set_json (event, "nested", "{\"x\":[1,2]}"));
   g_assert_false (ams_event_set_json (event, "broken", "{\"x\":"));
+  g_assert_false (ams_event_set_json (event, "broken", "42 43"));
+  g_assert_false (ams_event_set_json (event, "broken", ""));
+  g_autoptr (AmsEvent) scalars = ams_event_new ("scalars");
+  g_assert_true (ams_event_set_json (scalars, "n", "42"));
+  g_assert_true (ams_event_set_json (scalars, "d", " 1.5 "));
+  g_assert_true (ams_event_set_json (scalars, "b", "false"));
+  g_assert_true (ams_event_set_json (scalars, "s", "\"x\""));
+  g_assert_true (ams_event_set_json (scalars, "z", "null"));
+  g_autofree char *scalars_json = ams_event_to_json (scalars);
+  g_assert_cmpstr (scalars_json, ==, "{\"event\":\"scalars\",\"n\":42,\"d\":1.5,\"b\":false,\"s\":\"x\",\"z\":null}");
   g_assert_false (ams_event_has_field (event, "broken"));
   g_autofree char *json = ams_event_to_json (event);
   g_assert_cmpstr (json, ==, "{\"event\":\"stats\",\"streamId\":\"s1\",\"frames\":42,\"fps\":29.5,"
