@@ -304,7 +304,9 @@ ams_ws_server_start (AmsWsServer *srv, GError **error)
   };
   srv->retry = (lws_retry_bo_t) {
     .secs_since_valid_ping = (uint16_t) MIN (srv->config.idle_ping_s, 60000),
-    .secs_since_valid_hangup = (uint16_t) MIN (srv->config.idle_ping_s + 10, 65000),
+    /* Hang up when the ping is not answered within min(ping time, 10 s). */
+    .secs_since_valid_hangup = (uint16_t) MIN (srv->config.idle_ping_s
+                                                   + MIN (srv->config.idle_ping_s, 10), 65000),
   };
 
   struct lws_context_creation_info info;

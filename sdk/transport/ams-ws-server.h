@@ -7,7 +7,7 @@
  * size (close 1009), limits connections (503 at upgrade) and the message
  * rate per connection (close 1008), bounds each connection's output queue
  * (a slow reader is closed with 1008) and hangs up half-open sockets (a
- * WebSocket ping after @idle_ping_s of silence, hang-up if no pong).
+ * WebSocket ping after idle_ping_s of silence, hang-up if no pong follows).
  *
  * It knows nothing of AMS: connections are numbers, messages are bytes.
  * Threading: every call and callback runs on the GMainContext given at
@@ -28,7 +28,7 @@ typedef struct {
   guint       max_messages_per_second; /* per connection; default 500, 0 = off */
   gsize       max_queued_bytes;   /* per connection; default 4 MiB */
   guint       max_queued_messages;/* per connection; default 4096 */
-  guint       idle_ping_s;        /* default 30; hang-up 10 s after the ping */
+  guint       idle_ping_s;        /* default 30; hang-up min(idle_ping_s, 10) s later */
 } AmsWsServerConfig;
 
 typedef struct {

@@ -106,6 +106,25 @@ check "ten amsclient processes served at once" \
 check "a port in use exits 1 with a message (got $rc)" \
   bash -c '[ "$0" = 1 ] && grep -q "cannot listen" "$1"' "$rc" "$TMP/inuse.err"
 
+# A WebSocket peer that stops answering (half-open) is pinged, then hung up.
+printf '[server]\nidle-ping-seconds=1\n' >"$TMP/idle.conf"
+pid_main=$SRV_PID port_main=$PORT
+if start_server --config "$TMP/idle.conf"; then
+  exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+  printf 'GET /LiveApp/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n' >&5
+  t0=$EPOCHREALTIME
+  timeout 10 cat <&5 >"$TMP/idle.out"; rc=$?
+  secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+  exec 5>&-
+  check "a silent WebSocket peer is hung up after the idle ping (${secs}s, rc $rc)" \
+    bash -c '[ "$0" = 0 ] && head -c 12 "$1" | grep -q "101" && awk -v s="$2" "BEGIN { exit !(s >= 1 && s < 9) }"' \
+    "$rc" "$TMP/idle.out" "$secs"
+  kill -TERM "$SRV_PID"; wait "$SRV_PID"
+else
+  not_ok "server with idle-ping-seconds=1 starts"
+fi
+SRV_PID=$pid_main PORT=$port_main
+
 # ---------------------------------------------------------------- faults
 pid1=$SRV_PID
 if start_server --fault no-pong; then
