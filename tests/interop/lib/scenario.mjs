@@ -76,6 +76,10 @@ export function printTimings(tap, title, rows, {
   tap.note(`${title} (${basis})`);
   tap.note(`  ${'what'.padEnd(40)} ${columns[0].padStart(10)} ${columns[1].padStart(10)}`);
   for (const [label, b, c] of rows) tap.note(`  ${label.padEnd(40)} ${fmt(b).padStart(10)} ${fmt(c).padStart(10)}`);
+  // The same figures for scripts: one JSON object on a comment line.
+  const round = (v) => (v === null || v === undefined ? null : Math.round(v));
+  tap.note(`timings-json ${JSON.stringify({ title, basis, columns,
+    rows: rows.map(([label, b, c]) => ({ what: label, [columns[0]]: round(b), [columns[1]]: round(c) })) })}`);
 }
 
 /** Last stats' inbound video entries as "WxH:frames" for messages. */
