@@ -9,9 +9,9 @@ BUILD=${BUILD:-build}
 A=${AMSCLIENT_BIN:-$PWD/$BUILD/bin/amsclient}
 S=${MINISERVER_BIN:-$PWD/$BUILD/bin/ams-mini-server}
 tmp=$(mktemp -d)
-server_pid=
+server_pids=
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  for pid in $server_pids; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -176,15 +176,23 @@ assert any(o["event"] == "error" and o.get("exitStatus") == 3 for o in objs)
 EOF
 
 # ------------------------------------------------------------ against ams-mini-server
-"$S" --port 0 >"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-sport=
-for _ in $(seq 100); do
-  sport=$(grep -oE '(127\.0\.0\.1:|port[ =:]+)[0-9]+' "$tmp/server.out" "$tmp/server.err" 2>/dev/null | head -1 | grep -oE '[0-9]+$')
-  [ -n "$sport" ] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
+# start_server NAME ARGS...: starts ams-mini-server --port 0, sets $sport
+# (empty when it did not start) and appends its PID to $server_pids.
+server_pids=
+start_server() {
+  local name=$1; shift
+  "$S" --port 0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  local pid=$!
+  server_pids="$server_pids $pid"
+  sport=
+  for _ in $(seq 100); do
+    sport=$(grep -oE '(127\.0\.0\.1:|port[ =:]+)[0-9]+' "$tmp/$name.out" "$tmp/$name.err" 2>/dev/null | head -1 | grep -oE '[0-9]+$')
+    [ -n "$sport" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+}
+start_server server
 if [ -z "$sport" ]; then
   bad "ams-mini-server --port 0 starts and prints its port" "stdout: $(head -c 300 "$tmp/server.out")" "stderr: $(head -c 300 "$tmp/server.err")"
 else
@@ -212,6 +220,18 @@ EOF
   wait "$pid"; st=$?
   [ "$st" -eq 0 ] && grep -q "stopping" "$tmp/sig.err" && ok "first SIGINT: clean stop, exit 0" \
     || bad "first SIGINT: clean stop, exit 0" "status $st" "$(cat "$tmp/sig.err")"
+fi
+
+# A server that misbehaves on purpose: each failure has its exit status.
+start_server faulty --fault no-pong --fault refuse:getStreamInfo:unauthorized_access \
+  --fault drop:getRoomInfo --fault close-after:getRoomInfo
+if [ -z "$sport" ]; then
+  bad "ams-mini-server with faults starts" "$(head -c 300 "$tmp/faulty.err")"
+else
+  url=ws://127.0.0.1:$sport/WebRTCAppEE/websocket
+  expect_status 8 "no pong within --timeout: exit 8" -- "$A" ping --url "$url" --timeout 1
+  expect_status 4 "unauthorized_access: exit 4" -- "$A" info --url "$url" --stream s1
+  expect_status 3 "connection lost before the answer: exit 3" -- "$A" room-info --url "$url" --room r1 --timeout 5
 fi
 
 # ------------------------------------------------------------ a second signal
