@@ -5,6 +5,12 @@
 #include "server/ams-mini-server-private.h"
 
 #include <string.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fcntl.h>
 
 /* Bound of every wait; valgrind runs (AMS_VALGRIND set) are ~30x slower. */
 static gint64 wait_us = 10 * G_USEC_PER_SEC;
@@ -341,6 +347,95 @@ test_high_resource_usage_measured (void)
   g_object_unref (server);
 }
 
+/* A raw WebSocket client that sends and never reads: the server's queue for
+ * it must stay bounded (it gets closed) while others are served. */
+static void
+test_slow_reader (void)
+{
+  AmsMiniServer *server = server_new ("[server]\nmax-message-rate=0\nmax-queued-messages=64\n");
+  GError *error = NULL;
+  /* Large replies fill the socket buffers quickly. */
+  GString *def = g_string_new ("refuse:ping:");
+  for (guint i = 0; i < 4000; i++)
+    g_string_append_c (def, 'x');
+  ams_mini_server_stop (server);
+  g_assert_true (ams_mini_server_add_fault (server, def->str, &error));
+  g_string_free (def, TRUE);
+  ams_mini_server_set_port (server, 0);
+  g_assert_true (ams_mini_server_start (server, &error));
+
+  Peer *good = peer_new (server);
+  g_assert_true (spin_until (is_connected, good));
+
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (ams_mini_server_get_port (server)) };
+  inet_pton (AF_INET, "127.0.0.1", &sa.sin_addr);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
+  fcntl (fd, F_SETFL, O_NONBLOCK);
+  const char *req = "GET /LiveApp/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                    "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+  g_assert_cmpint (write (fd, req, strlen (req)), ==, (gssize) strlen (req));
+  guint before = ams_mini_server_get_n_connections (server);
+  gint64 end = g_get_monotonic_time () + WAIT_US;
+  while (ams_mini_server_get_n_connections (server) == before && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (500), TRUE);
+  g_assert_cmpuint (ams_mini_server_get_n_connections (server), ==, before + 1);
+
+  /* Masked client frames (mask key 0) of {"command":"ping"}. */
+  const char *payload = "{\"command\":\"ping\"}";
+  guchar frame[64];
+  gsize plen = strlen (payload);
+  frame[0] = 0x81;
+  frame[1] = 0x80 | (guchar) plen;
+  memset (frame + 2, 0, 4);
+  memcpy (frame + 6, payload, plen);
+  gsize flen = 6 + plen;
+  guint sent = 0;
+  gboolean closed = FALSE;
+  end = g_get_monotonic_time () + WAIT_US;
+  while (!closed && g_get_monotonic_time () < end)
+    {
+      for (guint i = 0; i < 50; i++)
+        {
+          gssize n = send (fd, frame, flen, MSG_NOSIGNAL);
+          if (n == (gssize) flen)
+            sent++;
+          else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            {
+              closed = TRUE;  /* reset by the server */
+              break;
+            }
+          else
+            break;
+        }
+      g_main_context_iteration (NULL, FALSE);
+      if (ams_mini_server_get_n_connections (server) == before)
+        closed = TRUE;
+    }
+  g_test_message ("slow reader closed after %u pings", sent);
+  g_assert_true (closed);
+  end = g_get_monotonic_time () + WAIT_US;
+  while (ams_mini_server_get_n_connections (server) != before && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (500), TRUE);
+  g_assert_cmpuint (ams_mini_server_get_n_connections (server), ==, before);
+  close (fd);
+  /* The well-behaved client is still served (its ping is refused by the
+   * fault, which is an answer too). */
+  guint seen = good->events->len;
+  g_assert_true (ams_client_ping (good->client, &error));
+  end = g_get_monotonic_time () + WAIT_US;
+  while (good->events->len == seen && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (500), TRUE);
+  g_assert_cmpuint (good->events->len, >, seen);
+  g_assert_nonnull (strstr (g_ptr_array_index (good->json, seen), "\"command\":\"error\""));
+  g_assert_false (good->disconnected);
+  peer_free (good);
+  g_object_unref (server);
+}
+
 typedef struct {
   Peer **peers;
   guint  n;
@@ -469,6 +564,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server-ws/transport-limits", test_transport_limits);
   g_test_add_func ("/server-ws/faults-timeout", test_faults_and_timeout);
   g_test_add_func ("/server-ws/high-resource-usage", test_high_resource_usage_measured);
+  g_test_add_func ("/server-ws/slow-reader", test_slow_reader);
   g_test_add_func ("/server-ws/hundred-clients", test_hundred_clients);
   g_test_add_func ("/server-ws/config-errors", test_config_errors);
   return g_test_run ();
