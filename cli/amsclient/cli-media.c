@@ -14,6 +14,19 @@ kind_name (CliMediaKind kind)
   return "?";
 }
 
+void
+cli_media_publish_params_init (AmsPublishParams *params, CliOptions *options,
+                               const char *stream_id)
+{
+  ams_publish_params_init (params, stream_id);
+  params->token = cli_options_get_token (options);
+  params->subscriber_id = cli_options_get_string (options, CLI_OPT_SUBSCRIBER_ID);
+  params->subscriber_code = cli_options_get_string (options, CLI_OPT_SUBSCRIBER_CODE);
+  params->stream_name = cli_options_get_string (options, CLI_OPT_STREAM_NAME);
+  params->video = !cli_options_get_bool (options, CLI_OPT_NO_VIDEO);
+  params->audio = !cli_options_get_bool (options, CLI_OPT_NO_AUDIO);
+}
+
 int
 cli_media_session_run (const CliMediaRequest *request)
 {

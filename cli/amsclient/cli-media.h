@@ -28,6 +28,11 @@ typedef struct {
   gboolean          multitrack; /* CONFERENCE: main-track room, else legacy joinRoom */
 } CliMediaRequest;
 
+/* Fills @params for publishing @stream_id (may be NULL: the server picks
+ * one in a legacy room) with the token, subscriber, name and media options. */
+void cli_media_publish_params_init (AmsPublishParams *params, CliOptions *options,
+                                    const char *stream_id);
+
 /* Runs @request until it ends, --duration or --frames is reached, or a
  * signal stops it; returns the exit status. */
 int cli_media_session_run (const CliMediaRequest *request);

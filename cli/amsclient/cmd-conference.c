@@ -14,15 +14,9 @@ cli_cmd_conference_run (CliOptions *options)
   request.room = room;
   request.multitrack = g_strcmp0 (cli_options_get_string (options, CLI_OPT_ROOM_MODE),
                                   "multitrack") == 0;
-  ams_publish_params_init (&request.publish, own);
-  request.publish.token = cli_options_get_token (options);
-  request.publish.subscriber_id = cli_options_get_string (options, CLI_OPT_SUBSCRIBER_ID);
-  request.publish.subscriber_code = cli_options_get_string (options, CLI_OPT_SUBSCRIBER_CODE);
-  request.publish.stream_name = cli_options_get_string (options, CLI_OPT_STREAM_NAME);
   /* Legacy rooms learn the own id from joinedTheRoom when none was given. */
+  cli_media_publish_params_init (&request.publish, options, own);
   request.publish.main_track = request.multitrack ? room : NULL;
-  request.publish.video = !cli_options_get_bool (options, CLI_OPT_NO_VIDEO);
-  request.publish.audio = !cli_options_get_bool (options, CLI_OPT_NO_AUDIO);
 
   /* A multitrack room is played as one main track, without one's own
    * stream. */
