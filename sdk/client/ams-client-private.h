@@ -40,7 +40,6 @@ struct _AmsClient {
 
   GSource        *retry_source;
   guint           attempt;       /* reconnection attempts since the last open */
-  gboolean        ever_connected;
 };
 
 /* Queues or sends an encoded request. @session_key: the request starts or

@@ -234,7 +234,6 @@ on_ws_open (AmsWsClient *ws, gpointer user_data)
   gboolean was_reconnecting = self->state == AMS_CLIENT_STATE_RECONNECTING;
   set_state (self, AMS_CLIENT_STATE_CONNECTED);
   self->attempt = 0;
-  self->ever_connected = TRUE;
   /* Sessions first, each exactly once, then whatever was asked meanwhile. */
   for (guint i = 0; i < self->active->len; i++) {
     ActiveSession *session = g_ptr_array_index (self->active, i);
@@ -420,8 +419,8 @@ static const AmsWsClientCallbacks ws_callbacks = {
   .on_close = on_ws_close,
 };
 
-static void
-open_socket (AmsClient *self)
+static AmsWsClient *
+new_socket (AmsClient *self, GError **error)
 {
   AmsWsClientOptions options = {
     .allow_self_signed = self->allow_self_signed,
@@ -429,8 +428,14 @@ open_socket (AmsClient *self)
     .max_message_size = self->max_message_size,
     .connect_timeout_ms = self->connect_timeout_ms,
   };
+  return ams_ws_client_new (self->url, &options, self->context, &ws_callbacks, self, error);
+}
+
+static void
+open_socket (AmsClient *self)
+{
   g_autoptr (GError) error = NULL;
-  self->ws = ams_ws_client_new (self->url, &options, self->context, &ws_callbacks, self, &error);
+  self->ws = new_socket (self, &error);
   if (!self->ws) {
     g_object_ref (self);
     if (self->state == AMS_CLIENT_STATE_RECONNECTING) {
@@ -453,14 +458,8 @@ ams_client_connect (AmsClient *self, GError **error)
     g_set_error (error, AMS_ERROR, AMS_ERROR_FAILED, "the client is already connected or connecting");
     return FALSE;
   }
-  AmsWsClientOptions options = {
-    .allow_self_signed = self->allow_self_signed,
-    .ca_file = self->ca_file,
-    .max_message_size = self->max_message_size,
-    .connect_timeout_ms = self->connect_timeout_ms,
-  };
   self->attempt = 0;
-  self->ws = ams_ws_client_new (self->url, &options, self->context, &ws_callbacks, self, error);
+  self->ws = new_socket (self, error);
   if (!self->ws)
     return FALSE;
   set_state (self, AMS_CLIENT_STATE_CONNECTING);

@@ -56,15 +56,16 @@ struct _AmsWsClient {
 /* lws logs through one process-wide function. Keep errors and warnings at
  * debug level in our own log domain, and remember the last one: lws's
  * callback arguments do not say why TLS verification failed, its log does. */
-static char *last_lws_error;  /* only touched on the thread that runs lws */
+static GPrivate last_error_key = G_PRIVATE_INIT (g_free);  /* per thread: clients on
+                                                           * several threads */
+#define last_lws_error ((const char *) g_private_get (&last_error_key))
 
 static void
 log_emit (int level, const char *line)
 {
   g_autofree char *text = g_strstrip (g_strdup (line));
   if (level & LLL_ERR) {
-    g_free (last_lws_error);
-    last_lws_error = g_strdup (text);
+    g_private_replace (&last_error_key, g_strdup (text));
   }
   g_log ("amsclient-lws", G_LOG_LEVEL_DEBUG, "%s", text);
 }
@@ -402,7 +403,7 @@ ams_ws_client_new (const AmsUrl *url, const AmsWsClientOptions *options, GMainCo
   if (url->tls)
     ci.ssl_connection = LCCSCF_USE_SSL | (ws->allow_self_signed ? LCCSCF_ALLOW_SELFSIGNED : 0);
 
-  g_clear_pointer (&last_lws_error, g_free);
+  g_private_replace (&last_error_key, NULL);
   ws->in_callback++;   /* connect may call back synchronously (e.g. DNS failure) */
   struct lws *wsi = lws_client_connect_via_info (&ci);
   ws->in_callback--;

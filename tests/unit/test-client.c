@@ -1054,6 +1054,90 @@ test_bad_url (Fixture *f, gconstpointer data)
   g_assert_error (error, AMS_ERROR, AMS_ERROR_INVALID_URL);
 }
 
+/* ---------------------------------------------------------------- threading */
+
+typedef struct {
+  char         *url;
+  GThread      *emitted_on;   /* thread of every signal seen */
+  gboolean      wrong_thread;
+  guint         pongs;
+  gboolean      done;
+  GError       *error;
+} ThreadRun;
+
+static void
+thread_check (ThreadRun *run)
+{
+  if (g_thread_self () != run->emitted_on)
+    run->wrong_thread = TRUE;
+}
+
+static void thread_on_connected (AmsClient *c, ThreadRun *run)
+{
+  thread_check (run);
+  ams_client_ping (c, NULL);
+}
+static void thread_on_pong (AmsClient *c, gint64 rtt, ThreadRun *run)
+{
+  thread_check (run);
+  run->pongs++;
+}
+
+static gboolean
+thread_pongs_done (gpointer data)
+{
+  ThreadRun *run = data;
+  return run->pongs >= 3;
+}
+
+/* A client on a context of its own, not the thread-default one, in a
+ * worker thread: all its signals come on that thread while that context is
+ * iterated, and nothing needs the global default context. */
+static gpointer
+client_thread (gpointer data)
+{
+  ThreadRun *run = data;
+  GMainContext *ctx = g_main_context_new ();
+  run->emitted_on = g_thread_self ();
+  AmsClient *client = ams_client_new (run->url, ctx, &run->error);
+  if (client) {
+    g_object_set (client, "ping-interval", 30, NULL);
+    g_signal_connect (client, "connected", G_CALLBACK (thread_on_connected), run);
+    g_signal_connect (client, "pong", G_CALLBACK (thread_on_pong), run);
+    if (ams_client_connect (client, &run->error))
+      ws_peer_wait (ctx, thread_pongs_done, run, 5000);
+    g_object_unref (client);
+  }
+  while (g_main_context_iteration (ctx, FALSE))
+    ;
+  g_main_context_unref (ctx);
+  g_atomic_int_set (&run->done, TRUE);
+  return NULL;
+}
+
+static gboolean
+thread_finished (gpointer data)
+{
+  return g_atomic_int_get (&((ThreadRun *) data)->done);
+}
+
+static void
+test_own_context_in_thread (Fixture *f, gconstpointer data)
+{
+  ThreadRun run = { 0 };
+  run.url = ws_peer_dup_url (f->peer, NULL);
+  GThread *thread = g_thread_new ("client", client_thread, &run);
+  /* The peer runs on this thread's context meanwhile. */
+  g_assert_true (ws_peer_wait (f->context, thread_finished, &run, 10000));
+  g_thread_join (thread);
+  g_assert_no_error (run.error);
+  g_assert_cmpuint (run.pongs, >=, 3);
+  g_assert_false (run.wrong_thread);
+  settle (f, 50);
+  g_assert_cmpint (ws_peer_get_last_close_code (f->peer), ==, 1000);
+  g_free (run.url);
+}
+
 /* ---------------------------------------------------------------- TLS */
 
 typedef struct {
@@ -1224,6 +1308,7 @@ main (int argc, char **argv)
   ADD ("unref-inside-signal", test_unref_inside_signal);
   ADD ("connect-refused", test_connect_refused);
   ADD ("bad-url", test_bad_url);
+  ADD ("own-context-in-thread", test_own_context_in_thread);
   g_test_add_func ("/client/tls/refused-by-default", test_tls_refused_by_default);
   g_test_add_func ("/client/tls/allow-self-signed", test_tls_allow_self_signed);
   g_test_add_func ("/client/tls/ca-file", test_tls_ca_file);
