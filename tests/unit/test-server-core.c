@@ -787,6 +787,38 @@ test_fault_no_pong_and_candidates_first (void)
 
 /* ------------------------------------------------------------ push, misc */
 
+static char *
+b64url (const char *data, gsize len)
+{
+  char *s = g_base64_encode ((const guchar *) data, len);
+  for (char *p = s; *p; p++)
+    *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+  char *eq = strchr (s, '=');
+  if (eq)
+    *eq = '\0';
+  return s;
+}
+
+/* An HS256 JWT with an `iss` claim, built here independently of the
+ * library's own encoder. */
+static char *
+jwt_with_issuer (const char *key, const char *iss, gint64 exp)
+{
+  const char *header = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+  g_autofree char *claims = g_strdup_printf ("{\"iss\":\"%s\",\"exp\":%" G_GINT64_FORMAT "}", iss, exp);
+  g_autofree char *h = b64url (header, strlen (header));
+  g_autofree char *c = b64url (claims, strlen (claims));
+  g_autofree char *signing = g_strdup_printf ("%s.%s", h, c);
+  guint8 digest[32];
+  gsize dlen = sizeof digest;
+  GHmac *hmac = g_hmac_new (G_CHECKSUM_SHA256, (const guchar *) key, strlen (key));
+  g_hmac_update (hmac, (const guchar *) signing, -1);
+  g_hmac_get_digest (hmac, digest, &dlen);
+  g_hmac_unref (hmac);
+  g_autofree char *sig = b64url ((const char *) digest, dlen);
+  return g_strdup_printf ("%s.%s", signing, sig);
+}
+
 static void
 test_push_and_misc (void)
 {
@@ -797,10 +829,15 @@ test_push_and_misc (void)
   expect (f, 0, 1, "{\"command\":\"notification\",\"success\":false,\"definition\":\"missingParameter\",\"information\":\"subscriberId, token or a push field is missing\"}");
   feed (f, 1, "{\"command\":\"registerPushNotificationToken\",\"subscriberId\":\"u1\",\"token\":\"x.y.z\",\"pnsRegistrationToken\":\"t\",\"pnsType\":\"fcm\"}");
   expect (f, 0, 1, "{\"command\":\"notification\",\"success\":false,\"definition\":\"authenticationTokenNotValid\",\"information\":\"the token is not valid for this subscriber\"}");
-  /* A JWT whose issuer is the subscriber, signed with the key. (The helper
-   * writes streamId/type claims; build an iss claim by hand.) */
-  g_autofree char *tok = ams_token_jwt_create ("push-key", NULL, NULL, fixed_wall_s + 100);
-  g_assert_null (ams_token_jwt_verify_claim (tok, "push-key", "iss", fixed_wall_s));
+  /* A JWT whose issuer is the subscriber, signed with the key. */
+  g_autofree char *tok = jwt_with_issuer ("push-key", "u1", fixed_wall_s + 100);
+  g_autofree char *ok_msg = g_strdup_printf ("{\"command\":\"sendPushNotification\",\"subscriberId\":\"u1\",\"token\":\"%s\",\"pushNotificationContent\":{\"t\":1},\"subscriberIdsToNotify\":[\"u2\"]}", tok);
+  feed (f, 1, ok_msg);
+  expect (f, 0, 1, "{\"command\":\"notification\",\"success\":true,\"information\":\"accepted; this server has no push service\"}");
+  /* The same token for another subscriber is not valid. */
+  g_autofree char *other = g_strdup_printf ("{\"command\":\"sendPushNotification\",\"subscriberId\":\"u9\",\"token\":\"%s\",\"pushNotificationContent\":{}}", tok);
+  feed (f, 1, other);
+  g_assert_cmpstr (field (f, 0, "definition"), ==, "authenticationTokenNotValid");
   feed (f, 1, "{\"command\":\"getDebugInfo\",\"streamId\":\"s1\"}");
   expect (f, 0, 1, "{\"command\":\"notification\",\"definition\":\"debugInfo\",\"streamId\":\"s1\",\"debugInfo\":\"{\\\"connections\\\":1,\\\"publishers\\\":0,\\\"streamActive\\\":false}\"}");
   feed (f, 1, "{\"command\":\"setMaxVideoTrackCountCommand\",\"streamId\":\"s1\",\"maxTrackCount\":3}");
