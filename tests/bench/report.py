@@ -233,8 +233,19 @@ SERVER_NAMES = {"mini": "ams-mini-server", "node": "Node + ws", "lws-uv": "lws e
                 "lws-poll": "lws echo (poll)"}
 
 
+def median_record(rs):
+    """The round with the median throughput (a failed round counts as zero)."""
+    if len(rs) == 1:
+        return rs[0]
+    ordered = sorted(rs, key=lambda r: r.get("msg_per_s") or 0)
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def print_signalling(recs):
-    by = {(r["server"], str(r["row"])): r for r in recs}
+    groups = {}
+    for r in recs:
+        groups.setdefault((r["server"], str(r["row"])), []).append(r)
+    by = {k: median_record(v) for k, v in groups.items()}
     servers = [s for s in SERVER_NAMES if any(k[0] == s for k in by)]
     rows_seen = []
     for r in recs:
@@ -249,7 +260,7 @@ def print_signalling(recs):
                 continue
             label = f"{r.get('connections', row)} x 1 msg/s" if row == "paced" else f"{row} back to back"
             if "na" in r:
-                out.append([label, SERVER_NAMES[s], f"n/a ({r['na']})", "", "", "", "", "", ""])
+                out.append([label, SERVER_NAMES[s], f"n/a ({r['na']})", "", "", "", "", "", "", ""])
                 continue
             ratio = "—"
             if node and "na" not in node and node.get("msg_per_s"):
@@ -258,18 +269,23 @@ def print_signalling(recs):
                     ratio = f"cpu {r['server_cpu_pct'] / nc:.2f}" if nc else "—"
                 else:
                     ratio = f"{r['msg_per_s'] / node['msg_per_s']:.2f}"
+            cpu = r.get("server_cpu_pct")
+            per_cpu = r["msg_per_s"] / (cpu / 100.0) if cpu else None
             out.append([label, SERVER_NAMES[s], f"{r['open']}/{r['connections']}",
                         fmt(r["msg_per_s"], "{:.0f}"), fmt(r["p50_ms"], "{:.2f}"),
-                        fmt(r["p99_ms"], "{:.2f}"), fmt(r.get("server_cpu_pct")),
+                        fmt(r["p99_ms"], "{:.2f}"), fmt(cpu),
+                        fmt(per_cpu / 1000 if per_cpu else None, "{:.1f}k"),
                         fmt(r.get("rss_per_conn_kb"), "{:.1f}"), ratio])
             if r.get("errors"):
                 out[-1][2] += f" ({r['errors']} errors)"
     table(["load", "server", "open", "msg/s", "p50 ms", "p99 ms", "server CPU %",
-           "RSS kB/conn", "x Node"], out)
+           "msg per CPU-s", "RSS kB/conn", "x Node"], out)
     lg = [r.get("loadgen_cpu_pct") for r in recs if r.get("loadgen_cpu_pct") is not None]
     if lg:
         print(f"  load generator CPU: up to {max(lg):.0f} % of a core"
               " (near 100 % means the figure is bounded by the generator too)")
+    print("  msg per CPU-s = msg/s divided by the server's CPU share: the cost of a message,"
+          " steadier than msg/s when other work shares the cores")
 
 
 def print_relay(recs):

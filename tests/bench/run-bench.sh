@@ -10,6 +10,7 @@
 #   BENCH_SECTIONS   ttff signalling relay client       (default: all four)
 #   BENCH_RUNS       fresh processes per time-to-first-frame row (default 10)
 #   BENCH_DURATION   measured seconds per signalling row (default 5)
+#   BENCH_REPEAT     rounds of the signalling rows; the median round is shown (default 1)
 #   BENCH_SIZES      signalling connection counts (default "100 1000 5000")
 #   BENCH_PACED      connections in the 1 msg/s row (default 5000; 0 skips)
 #   BENCH_SERVERS    mini node lws-uv lws-poll (default: all)
@@ -35,6 +36,7 @@ MINISERVER=${MINISERVER_BIN:-$BUILD/bin/ams-mini-server}
 SECTIONS=${BENCH_SECTIONS:-ttff signalling relay client}
 RUNS=${BENCH_RUNS:-10}
 DURATION=${BENCH_DURATION:-5}
+REPEAT=${BENCH_REPEAT:-1}
 SIZES=${BENCH_SIZES:-100 1000 5000}
 PACED=${BENCH_PACED:-5000}
 SERVERS=${BENCH_SERVERS:-mini node lws-uv lws-poll}
@@ -280,11 +282,14 @@ bench_ttff() {
 # ============================================================ (2) signalling
 bench_signalling() {
   say ""
-  say "== (2) signalling: JSON ping/pong, one load generator process (loadgen, epoll), ${DURATION}s per row after 1s warm-up"
-  local srv n row
-  for srv in $SERVERS; do
-    for n in $SIZES paced; do
-      row=$n; [ "$n" = paced ] && { [ "$PACED" -gt 0 ] || continue; n=$PACED; row="paced"; }
+  say "== (2) signalling: JSON ping/pong, one load generator process (loadgen, epoll), ${DURATION}s per row after 1s warm-up, median of $REPEAT round(s)"
+  local srv n row round
+  # Size-major and interleaved rounds: drift in the machine's load then
+  # touches every server alike; the table keeps each row's median round.
+  for round in $(seq "$REPEAT"); do
+  for n in $SIZES paced; do
+    row=$n; [ "$n" = paced ] && { [ "$PACED" -gt 0 ] || continue; n=$PACED; row="paced"; }
+    for srv in $SERVERS; do
       if ! start_server "$srv"; then
         echo "{\"server\":\"$srv\",\"row\":\"$row\",\"connections\":$n,\"na\":\"server does not start\"}" >>"$RES/signalling.jsonl"
         continue
@@ -299,6 +304,7 @@ bench_signalling() {
         python3 tests/bench/report.py --tag "$RES" signalling "$srv" "$row" >/dev/null
       stop_pid "$SRV_PID"
     done
+  done
   done
   $REPORT signalling
 }
