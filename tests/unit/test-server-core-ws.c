@@ -347,6 +347,120 @@ test_high_resource_usage_measured (void)
   g_object_unref (server);
 }
 
+/* ---- raw WebSocket client helpers (same process: spin while waiting) */
+
+static int
+raw_connect (AmsMiniServer *server)
+{
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (ams_mini_server_get_port (server)) };
+  inet_pton (AF_INET, "127.0.0.1", &sa.sin_addr);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
+  fcntl (fd, F_SETFL, O_NONBLOCK);
+  const char *req = "GET /LiveApp/websocket?target=edge HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+  g_assert_cmpint (write (fd, req, strlen (req)), ==, (gssize) strlen (req));
+  /* Read the 101 response headers, byte by byte up to the blank line. */
+  GString *head = g_string_new (NULL);
+  gint64 end = g_get_monotonic_time () + WAIT_US;
+  while (!g_str_has_suffix (head->str, "\r\n\r\n") && g_get_monotonic_time () < end)
+    {
+      char c;
+      if (read (fd, &c, 1) == 1)
+        g_string_append_c (head, c);
+      else
+        g_main_context_iteration (NULL, FALSE) || (g_usleep (200), TRUE);
+    }
+  g_assert_true (g_str_has_prefix (head->str, "HTTP/1.1 101"));
+  g_string_free (head, TRUE);
+  return fd;
+}
+
+/* One masked client frame (mask key 0: the payload goes as is). */
+static void
+raw_send_frame (int fd, guint8 opcode, gboolean fin, const char *payload, gsize len)
+{
+  GByteArray *f = g_byte_array_new ();
+  guint8 b0 = (fin ? 0x80 : 0) | opcode, b1;
+  g_byte_array_append (f, &b0, 1);
+  if (len < 126)
+    {
+      b1 = 0x80 | (guint8) len;
+      g_byte_array_append (f, &b1, 1);
+    }
+  else
+    {
+      guint8 ext[3] = { 0x80 | 126, (guint8) (len >> 8), (guint8) len };
+      g_assert_cmpuint (len, <, 65536);
+      g_byte_array_append (f, ext, 3);
+    }
+  guint8 mask[4] = { 0 };
+  g_byte_array_append (f, mask, 4);
+  g_byte_array_append (f, (const guint8 *) payload, (guint) len);
+  gsize off = 0;
+  gint64 end = g_get_monotonic_time () + WAIT_US;
+  while (off < f->len && g_get_monotonic_time () < end)
+    {
+      gssize n = send (fd, f->data + off, f->len - off, MSG_NOSIGNAL);
+      if (n > 0)
+        off += (gsize) n;
+      else
+        g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_cmpuint (off, ==, f->len);
+  g_byte_array_unref (f);
+}
+
+/* Reads server bytes until @want bytes have arrived or the socket ends. */
+static GByteArray *
+raw_read (int fd, gsize want)
+{
+  GByteArray *in = g_byte_array_new ();
+  gint64 end = g_get_monotonic_time () + WAIT_US;
+  while (in->len < want && g_get_monotonic_time () < end)
+    {
+      guint8 buf[4096];
+      gssize n = read (fd, buf, sizeof buf);
+      if (n > 0)
+        g_byte_array_append (in, buf, (guint) n);
+      else if (n == 0)
+        break;
+      else
+        g_main_context_iteration (NULL, FALSE) || (g_usleep (200), TRUE);
+    }
+  return in;
+}
+
+/* Fragments are reassembled; an oversize message gets close code 1009. */
+static void
+test_raw_fragments_and_size_cap (void)
+{
+  AmsMiniServer *server = server_new ("[server]\nmax-message-size=1000\n");
+  int fd = raw_connect (server);
+  raw_send_frame (fd, 0x1, FALSE, "{\"command\":", 11);
+  raw_send_frame (fd, 0x0, FALSE, "\"pi", 3);
+  raw_send_frame (fd, 0x0, TRUE, "ng\"}", 4);
+  const char *pong = "{\"command\":\"pong\"}";
+  g_autoptr (GByteArray) in = raw_read (fd, 2 + strlen (pong));
+  g_assert_cmpuint (in->len, ==, 2 + strlen (pong));
+  g_assert_cmpuint (in->data[0], ==, 0x81);
+  g_assert_cmpuint (in->data[1], ==, strlen (pong));
+  g_assert_cmpmem (in->data + 2, in->len - 2, pong, strlen (pong));
+
+  /* 1001 bytes in two fragments: over the cap. */
+  char big[1001];
+  memset (big, ' ', sizeof big);
+  raw_send_frame (fd, 0x1, FALSE, big, 600);
+  raw_send_frame (fd, 0x0, TRUE, big, 401);
+  g_autoptr (GByteArray) close_frame = raw_read (fd, 4);
+  g_assert_cmpuint (close_frame->len, >=, 4);
+  g_assert_cmpuint (close_frame->data[0], ==, 0x88);
+  g_assert_cmpuint ((close_frame->data[2] << 8) | close_frame->data[3], ==, 1009);
+  close (fd);
+  g_object_unref (server);
+}
+
 /* A raw WebSocket client that sends and never reads: the server's queue for
  * it must stay bounded (it gets closed) while others are served. */
 static void
@@ -564,6 +678,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server-ws/transport-limits", test_transport_limits);
   g_test_add_func ("/server-ws/faults-timeout", test_faults_and_timeout);
   g_test_add_func ("/server-ws/high-resource-usage", test_high_resource_usage_measured);
+  g_test_add_func ("/server-ws/raw-fragments-size-cap", test_raw_fragments_and_size_cap);
   g_test_add_func ("/server-ws/slow-reader", test_slow_reader);
   g_test_add_func ("/server-ws/hundred-clients", test_hundred_clients);
   g_test_add_func ("/server-ws/config-errors", test_config_errors);
