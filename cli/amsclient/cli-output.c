@@ -3,7 +3,6 @@
 #include "cli-exit.h"
 
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 static struct {
@@ -19,27 +18,6 @@ cli_output_init (gboolean json, gboolean quiet)
   output.json = json;
   output.quiet = quiet;
   output.tty = isatty (STDERR_FILENO);
-}
-
-/* Copies one field. ams_event_set_json() refuses bare scalars (json-c
- * wants more input after "4" or "true"), so those go through the typed
- * setters. */
-static void
-copy_field (AmsEvent *to, const AmsEvent *from, const char *key)
-{
-  g_autofree char *json = ams_event_dup_json (from, key);
-  gboolean flag;
-
-  if (json == NULL || ams_event_set_json (to, key, json))
-    return;
-  if (g_str_equal (json, "null"))
-    ams_event_set_string (to, key, NULL);
-  else if (ams_event_get_bool (from, key, &flag))
-    ams_event_set_bool (to, key, flag);
-  else if (strpbrk (json, ".eE") == NULL)
-    ams_event_set_int (to, key, g_ascii_strtoll (json, NULL, 10));
-  else
-    ams_event_set_double (to, key, g_ascii_strtod (json, NULL));
 }
 
 static char *
@@ -65,9 +43,14 @@ cli_output_event (const AmsEvent *event)
   time = now_iso8601 ();
   ams_event_set_string (stamped, "time", time);
   keys = ams_event_get_keys (event);
-  for (char **k = keys; *k; k++)
-    if (!g_str_equal (*k, "time"))
-      copy_field (stamped, event, *k);
+  for (char **k = keys; *k; k++) {
+    g_autofree char *value = NULL;
+    if (g_str_equal (*k, "time"))
+      continue;
+    value = ams_event_dup_json (event, *k);
+    if (value)
+      ams_event_set_json (stamped, *k, value);
+  }
 
   line = ams_event_to_json (stamped);
   fprintf (stdout, "%s\n", line);
