@@ -125,6 +125,27 @@ else
 fi
 SRV_PID=$pid_main PORT=$port_main
 
+# Connections beyond max-connections get 503 at the upgrade.
+printf '[server]\nmax-connections=1\n' >"$TMP/one.conf"
+pid_main=$SRV_PID port_main=$PORT
+if start_server --config "$TMP/one.conf"; then
+  exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+  printf 'GET /LiveApp/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n' >&5
+  read -r -t 5 status_line <&5
+  check "the first connection is accepted (${status_line%$'\r'})" \
+    bash -c '[[ "$0" == "HTTP/1.1 101"* ]]' "$status_line"
+  check "a second connection over max-connections=1 gets 503" \
+    test "$(upgrade_status /LiveApp/websocket)" = 503
+  exec 5>&-
+  sleep 0.3
+  check "after the first one closes, a new one is accepted (101)" \
+    test "$(upgrade_status /LiveApp/websocket)" = 101
+  kill -TERM "$SRV_PID"; wait "$SRV_PID"
+else
+  not_ok "server with max-connections=1 starts"
+fi
+SRV_PID=$pid_main PORT=$port_main
+
 # ---------------------------------------------------------------- faults
 pid1=$SRV_PID
 if start_server --fault no-pong; then
