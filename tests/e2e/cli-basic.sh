@@ -175,6 +175,24 @@ assert objs[-1]["event"] == "exit" and objs[-1]["status"] == 3
 assert any(o["event"] == "error" and o.get("exitStatus") == 3 for o in objs)
 EOF
 
+# A TCP listener that never answers the WebSocket handshake: --connect-timeout.
+python3 -c '
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])
+' >"$tmp/silent.port" &
+silent_pid=$!
+for _ in $(seq 50); do [ -s "$tmp/silent.port" ] && break; sleep 0.1; done
+start=$(date +%s%N)
+expect_status 3 "no handshake within --connect-timeout: exit 3" -- "$A" ping --port "$(head -1 "$tmp/silent.port")" --connect-timeout 1
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -ge 900 ] && [ "$ms" -lt 4000 ] && ok "--connect-timeout 1 gives up after about 1 s (${ms} ms)" \
+  || bad "--connect-timeout 1 gives up after about 1 s" "${ms} ms"
+kill "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null
+
 # ------------------------------------------------------------ against ams-mini-server
 # start_server NAME ARGS...: starts ams-mini-server --port 0, sets $sport
 # (empty when it did not start) and appends its PID to $server_pids.
