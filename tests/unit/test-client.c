@@ -4,6 +4,7 @@
  * Requests are checked as exact JSON values (same keys, same values, same
  * types); server messages are checked through the typed signal arguments. */
 #include <amsclient/amsclient.h>
+#include <gio/gio.h>
 #include "helpers/ws-peer.h"
 
 #include <glib/gstdio.h>
@@ -1045,6 +1046,51 @@ test_connect_refused (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->connected, ==, 0);
 }
 
+static gboolean
+hold_connection (GSocketService *service, GSocketConnection *connection, GObject *source,
+                 GPtrArray *held)
+{
+  /* Accept the TCP connection and never answer the WebSocket handshake. */
+  g_ptr_array_add (held, g_object_ref (connection));
+  return TRUE;
+}
+
+static void
+test_connect_timeout (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  GSocketService *service = g_socket_service_new ();
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (service), any_port,
+                                                G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                                NULL, &bound, &error));
+  g_assert_no_error (error);
+  GPtrArray *held = g_ptr_array_new_with_free_func (g_object_unref);
+  g_signal_connect (service, "incoming", G_CALLBACK (hold_connection), held);
+  g_socket_service_start (service);
+  guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u/App/websocket", port);
+
+  make_client (f, url);
+  g_object_set (f->client, "connect-timeout", 200, NULL);
+  gint64 start = g_get_monotonic_time ();
+  g_assert_true (ams_client_connect (f->client, &error));
+  g_assert_true (wait_count (f, &f->disconnected, 1, 5000));
+  gint64 elapsed_ms = (g_get_monotonic_time () - start) / 1000;
+  g_assert_error (f->disconnect_error, AMS_ERROR, AMS_ERROR_TIMEOUT);
+  g_assert_cmpint (elapsed_ms, >=, 190);
+  g_assert_cmpint (elapsed_ms, <, 2000);
+  g_assert_cmpuint (held->len, ==, 1);
+  g_assert_cmpuint (f->connected, ==, 0);
+
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+  g_object_unref (service);
+  g_ptr_array_unref (held);
+}
+
 static void
 test_bad_url (Fixture *f, gconstpointer data)
 {
@@ -1308,6 +1354,7 @@ main (int argc, char **argv)
   ADD ("unref-inside-signal", test_unref_inside_signal);
   ADD ("connect-refused", test_connect_refused);
   ADD ("bad-url", test_bad_url);
+  ADD ("connect-timeout", test_connect_timeout);
   ADD ("own-context-in-thread", test_own_context_in_thread);
   g_test_add_func ("/client/tls/refused-by-default", test_tls_refused_by_default);
   g_test_add_func ("/client/tls/allow-self-signed", test_tls_allow_self_signed);
