@@ -359,7 +359,7 @@ bench_client() {
   "$OUT/runstat" --timeout "$MEDIA_SECONDS" -- gst-launch-1.0 -q -e $vsrc ! vp8enc deadline=1 ! \
       rtpvp8pay ! fakesink 2>/dev/null | python3 tests/bench/report.py --tag "$RES" client bare-publish >/dev/null
   # bare play: decode the same stream from a file at real-time pace
-  local clip=$OUT/clip-vp8.webm
+  local clip=$OUT/clip-vp8-${MEDIA_SECONDS}s.webm
   [ -s "$clip" ] || gst-launch-1.0 -q videotestsrc num-buffers=$((30 * (MEDIA_SECONDS + 2))) ! \
       video/x-raw,width=640,height=480,framerate=30/1 ! vp8enc deadline=1 ! webmmux ! \
       filesink location="$clip" >/dev/null 2>&1
