@@ -77,6 +77,7 @@ struct _AmsServerCore {
   GHashTable *main_tracks;     /* main track id -> GPtrArray of subtrack ids */
   GPtrArray  *one_time;        /* OneTimeToken* */
   GList      *held;            /* Held*, sorted by due time */
+  gint64      start_deadline;  /* earliest start timeout, maybe early; -1 none */
 };
 
 /* The effects of fault directives on the command being handled. */
@@ -316,6 +317,7 @@ ams_server_core_new (AmsServerConfig *config)
   core->config = config ? config : ams_server_config_new ();
   core->wall_now_s = real_wall_now_s;
   core->free_ram_mb = -1;
+  core->start_deadline = -1;
   core->conns = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) conn_free);
   core->streams = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) stream_free);
   core->players = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -626,6 +628,33 @@ legacy_room_of (AmsServerCore *core, Conn *c, const char *stream_id)
   return NULL;
 }
 
+static void
+recompute_start_deadline (AmsServerCore *core)
+{
+  GHashTableIter it;
+  gpointer v;
+  core->start_deadline = -1;
+  g_hash_table_iter_init (&it, core->streams);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      Stream *s = v;
+      if (!s->started && s->deadline_us >= 0
+          && (core->start_deadline < 0 || s->deadline_us < core->start_deadline))
+        core->start_deadline = s->deadline_us;
+    }
+}
+
+/* @s no longer waits for its start: keep the earliest deadline exact when
+ * it was @s's (one scan, only then). */
+static void
+start_wait_over (AmsServerCore *core, Stream *s)
+{
+  gboolean was_earliest = !s->started && s->deadline_us >= 0 && s->deadline_us == core->start_deadline;
+  s->deadline_us = -1;
+  if (was_earliest)
+    recompute_start_deadline (core);
+}
+
 /* Ends a publish session: publish_finished (when @notify), players told,
  * the main track updated, the backend stopped. */
 static void
@@ -662,7 +691,9 @@ end_publish (AmsServerCore *core, const Ctx *ctx, Stream *s, gboolean notify, GP
     }
   if (c)
     g_hash_table_remove (c->publishing, id);
-  g_hash_table_remove (core->streams, id);
+  g_hash_table_steal (core->streams, id);
+  start_wait_over (core, s);
+  stream_free (s);
   g_free (id);
 }
 
@@ -794,6 +825,8 @@ handle_publish (AmsServerCore *core, const Ctx *ctx, Conn *c, AmsMessage *msg, c
                        : -1;
   g_hash_table_insert (core->streams, s->id, s);
   g_hash_table_insert (c->publishing, s->id, s);
+  if (s->deadline_us >= 0 && (core->start_deadline < 0 || s->deadline_us < core->start_deadline))
+    core->start_deadline = s->deadline_us;
 
   AmsMessage *start = ams_message_new (AMS_CMD_START);
   ams_message_set_string (start, "streamId", sid);
@@ -1780,6 +1813,9 @@ ams_server_core_tick (AmsServerCore *core, gint64 now_us, GPtrArray *out)
   while (core->held && ((Held *) core->held->data)->due_us <= now_us)
     held_release (core, core->held, out);
 
+  /* Start timeouts: scan only when the earliest one may be due. */
+  if (core->start_deadline < 0 || core->start_deadline > now_us)
+    return;
   GPtrArray *expired = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter it;
   gpointer v;
@@ -1799,22 +1835,19 @@ ams_server_core_tick (AmsServerCore *core, gint64 now_us, GPtrArray *out)
       end_publish (core, &ctx, s, FALSE, out);
     }
   g_ptr_array_unref (expired);
+  recompute_start_deadline (core);
 }
 
 gint64
 ams_server_core_next_deadline (AmsServerCore *core)
 {
-  gint64 next = -1;
+  /* O(1): start_deadline is kept exact as streams come, start and go. */
+  gint64 next = core->start_deadline;
   if (core->held)
-    next = ((Held *) core->held->data)->due_us;
-  GHashTableIter it;
-  gpointer v;
-  g_hash_table_iter_init (&it, core->streams);
-  while (g_hash_table_iter_next (&it, NULL, &v))
     {
-      Stream *s = v;
-      if (!s->started && s->deadline_us >= 0 && (next < 0 || s->deadline_us < next))
-        next = s->deadline_us;
+      gint64 held = ((Held *) core->held->data)->due_us;
+      if (next < 0 || held < next)
+        next = held;
     }
   return next;
 }
@@ -1882,8 +1915,8 @@ ams_server_core_media_publisher_started (AmsServerCore *core, const char *stream
   if (s == NULL || s->started)
     return;
   Ctx ctx = { .now_us = now_us };
+  start_wait_over (core, s);
   s->started = TRUE;
-  s->deadline_us = -1;
   AmsMessage *m = notification_msg (AMS_NOTIFY_PUBLISH_STARTED, stream_id);
   ams_message_set_string (m, "subscriberId", s->subscriber_id);
   Conn *c = conn_get (core, s->conn);
