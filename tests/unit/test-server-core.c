@@ -203,6 +203,27 @@ test_publish_timeout (void)
   tick (f, 20 * G_USEC_PER_SEC);
   expect_n (f, 0);
   g_assert_true (ams_server_core_stream_is_active (f->core, "s2"));
+
+  /* Several waiting publishes: the deadline follows the earliest one. */
+  gint64 t_a = f->now;
+  feed (f, 1, "{\"command\":\"publish\",\"streamId\":\"a\"}");
+  f->now += G_USEC_PER_SEC;
+  feed (f, 1, "{\"command\":\"publish\",\"streamId\":\"b\"}");
+  f->now += G_USEC_PER_SEC;
+  feed (f, 1, "{\"command\":\"publish\",\"streamId\":\"c\"}");
+  g_assert_cmpint (ams_server_core_next_deadline (f->core), ==, t_a + 10 * G_USEC_PER_SEC);
+  g_ptr_array_set_size (f->out, 0);
+  ams_server_core_media_publisher_started (f->core, "a", f->now, f->out);
+  g_assert_cmpint (ams_server_core_next_deadline (f->core), ==, t_a + 11 * G_USEC_PER_SEC);
+  feed (f, 1, "{\"command\":\"stop\",\"streamId\":\"b\"}");
+  g_assert_cmpint (ams_server_core_next_deadline (f->core), ==, t_a + 12 * G_USEC_PER_SEC);
+  f->now = t_a + 12 * G_USEC_PER_SEC - 1;
+  tick (f, 0);
+  expect_n (f, 0);
+  tick (f, 1);
+  expect_n (f, 1);
+  expect (f, 0, 1, "{\"command\":\"error\",\"definition\":\"publishTimeoutError\",\"streamId\":\"c\"}");
+  g_assert_cmpint (ams_server_core_next_deadline (f->core), ==, -1);
   f_free (f);
 }
 
