@@ -761,19 +761,68 @@ ams_client_class_init (AmsClientClass *klass)
 
   GType error_type = G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE;
   GType string_type = G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE;
+  /**
+   * AmsClient::event:
+   * @client: the client
+   * @event: (transfer none): every event the client reports, server messages
+   *   and client-side events alike, just before its specific signal
+   */
   signals[SIG_EVENT] = new_event_signal ("event", 0);
+  /**
+   * AmsClient::connected:
+   * @client: the client
+   *
+   * The first connection is open; queued requests have been handed to it.
+   */
   signals[SIG_CONNECTED] = g_signal_new ("connected", AMS_TYPE_CLIENT, G_SIGNAL_RUN_LAST,
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * AmsClient::disconnected:
+   * @client: the client
+   * @error: (nullable) (transfer none): why the connection ended for good;
+   *   %NULL after ams_client_disconnect()
+   *
+   * The client is in %AMS_CLIENT_STATE_DISCONNECTED and will not retry.
+   */
   signals[SIG_DISCONNECTED] = g_signal_new ("disconnected", AMS_TYPE_CLIENT, G_SIGNAL_RUN_LAST,
                                             0, NULL, NULL, NULL, G_TYPE_NONE, 1, error_type);
+  /**
+   * AmsClient::reconnecting:
+   * @client: the client
+   * @attempt: 1 for the first retry since the connection was lost
+   * @delay_ms: the wait before this retry (backoff with jitter)
+   */
   signals[SIG_RECONNECTING] = g_signal_new ("reconnecting", AMS_TYPE_CLIENT, G_SIGNAL_RUN_LAST,
                                             0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
+  /**
+   * AmsClient::reconnected:
+   * @client: the client
+   *
+   * A retry succeeded; the active publish, play, join and joinRoom requests
+   * were re-sent once each, then the requests queued meanwhile.
+   */
   signals[SIG_RECONNECTED] = g_signal_new ("reconnected", AMS_TYPE_CLIENT, G_SIGNAL_RUN_LAST,
                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * AmsClient::pong:
+   * @client: the client
+   * @rtt_us: round-trip time of the matching ping in microseconds (-1 for an
+   *   unsolicited pong)
+   */
   signals[SIG_PONG] = g_signal_new ("pong", AMS_TYPE_CLIENT, G_SIGNAL_RUN_LAST,
                                     0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  /**
+   * AmsClient::protocol-error:
+   * @client: the client
+   * @error: (transfer none): %AMS_ERROR_PROTOCOL or %AMS_ERROR_MESSAGE_TOO_BIG
+   *
+   * A server message could not be decoded and was dropped; the connection
+   * stays up.
+   */
   signals[SIG_PROTOCOL_ERROR] = g_signal_new ("protocol-error", AMS_TYPE_CLIENT, G_SIGNAL_RUN_LAST,
                                               0, NULL, NULL, NULL, G_TYPE_NONE, 1, error_type);
+  /* The server-message signals: (AmsEvent *event, then the key fields as
+   * listed in ams-client.h). Strings are (nullable) (transfer none). */
   signals[SIG_START] = new_event_signal ("start", 1, string_type);
   signals[SIG_TAKE_CONFIGURATION] = new_event_signal ("take-configuration", 3, string_type,
                                                       string_type, string_type);
@@ -788,12 +837,30 @@ ams_client_class_init (AmsClientClass *klass)
   signals[SIG_CONNECT_WITH_NEW_ID] = new_event_signal ("connect-with-new-id", 1, string_type);
   signals[SIG_START_NEW_P2P_CONNECTION] = new_event_signal ("start-new-p2p-connection", 1, string_type);
   signals[SIG_ICE_SERVER_CONFIG] = new_event_signal ("ice-server-config", 1, string_type);
+  /**
+   * AmsClient::notification:
+   * @client: the client
+   * @event: (transfer none): the notification; ams_event_get_name() is its
+   *   definition
+   * @stream_id: (nullable): its `streamId`
+   *
+   * Detailed by the definition: connect to "notification::play_started" for
+   * one kind only.
+   */
   {
     GType types[2] = { AMS_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE, string_type };
     signals[SIG_NOTIFICATION] = g_signal_newv ("notification", AMS_TYPE_CLIENT,
                                                G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED,
                                                NULL, NULL, NULL, NULL, G_TYPE_NONE, 2, types);
   }
+  /**
+   * AmsClient::server-error:
+   * @client: the client
+   * @error: (transfer none): the `error` message mapped into %AMS_ERROR
+   *   (%AMS_ERROR_UNKNOWN_SERVER_ERROR for definitions this library does not
+   *   know)
+   * @event: (transfer none): the message with all its fields
+   */
   signals[SIG_SERVER_ERROR] = g_signal_new ("server-error", AMS_TYPE_CLIENT, G_SIGNAL_RUN_LAST,
                                             0, NULL, NULL, NULL, G_TYPE_NONE, 2, error_type,
                                             AMS_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
