@@ -24,14 +24,22 @@ ok()     { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 check()  { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
 
+# AMS_VALGRIND=1: long-running servers run under valgrind; an error makes
+# their exit status 99, which the SIGTERM/SIGINT checks catch.
+SERVER_CMD=("$MINISERVER_BIN")
+if [ -n "${AMS_VALGRIND:-}" ]; then
+  SERVER_CMD=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+              --suppressions="$AMS_TOP/tests/valgrind.supp" "$MINISERVER_BIN")
+fi
+
 # Starts a server with the given arguments; sets SRV_PID and PORT.
 start_server() {
   local out=$TMP/server.$RANDOM
-  "$MINISERVER_BIN" --port 0 "$@" >"$out" 2>"$out.err" &
+  "${SERVER_CMD[@]}" --port 0 "$@" >"$out" 2>"$out.err" &
   SRV_PID=$!
   PIDS+=("$SRV_PID")
   PORT=
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 400); do
     PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$out")
     [ -n "$PORT" ] && return 0
     kill -0 "$SRV_PID" 2>/dev/null || return 1
