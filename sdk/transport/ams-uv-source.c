@@ -11,6 +11,7 @@ typedef struct {
   GSource    source;
   uv_loop_t *loop;
   gpointer   fd_tag;
+  gboolean   running;   /* inside uv_run(): libuv is not re-entrant */
 } AmsUvSource;
 
 static gboolean
@@ -39,8 +40,14 @@ static gboolean
 uv_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
   AmsUvSource *self = (AmsUvSource *) source;
+  /* can_recurse lets a nested context iteration (the close pass of a server
+   * being freed) run the loop, but never from inside a uv callback. */
+  if (self->running)
+    return G_SOURCE_CONTINUE;
   g_source_set_ready_time (source, -1);
+  self->running = TRUE;
   uv_run (self->loop, UV_RUN_NOWAIT);
+  self->running = FALSE;
   return G_SOURCE_CONTINUE;
 }
 
