@@ -228,7 +228,9 @@ AMS_API gint64 ams_client_get_rtt (AmsClient *self);
  * @params: what to publish; @params->stream_id is required
  *
  * Sends `publish`. The stream is remembered as active (re-issued once after
- * a reconnection, with the same parameters) until ams_client_stop() for it.
+ * a reconnection, with the same parameters) until ams_client_stop() for it,
+ * or until the server reports `publish_finished` for it. (Likewise play ends
+ * with `play_finished`, join with `leaved`, joinRoom with `leavedFromRoom`.)
  */
 AMS_API gboolean ams_client_publish (AmsClient *self, const AmsPublishParams *params, GError **error);
 

@@ -309,6 +309,45 @@ event_name_for (AmsMessage *msg)
   return command ? command : "unknown";
 }
 
+static ActiveSession *find_session (AmsClient *self, const char *key, guint *index);
+
+static void
+forget_session (AmsClient *self, const char *kind, const char *id)
+{
+  guint index;
+  if (!id)
+    return;
+  g_autofree char *key = g_strconcat (kind, ":", id, NULL);
+  if (find_session (self, key, &index))
+    g_ptr_array_remove_index (self->active, index);
+}
+
+/* The server ended a session by itself: it is no longer active, so a
+ * reconnection must not bring it back. */
+static void
+note_session_end (AmsClient *self, AmsMessage *msg)
+{
+  const char *stream_id = ams_message_get_string (msg, "streamId");
+  switch (ams_message_get_notification (msg)) {
+  case AMS_NOTIFY_PUBLISH_FINISHED:
+    forget_session (self, "publish", stream_id);
+    break;
+  case AMS_NOTIFY_PLAY_FINISHED:
+    forget_session (self, "play", stream_id);
+    break;
+  case AMS_NOTIFY_LEAVED:
+    forget_session (self, "join", stream_id);
+    break;
+  case AMS_NOTIFY_LEAVED_FROM_ROOM: {
+    const char *room = ams_message_get_string (msg, "room");
+    forget_session (self, "joinRoom", room ? room : ams_message_get_string (msg, "ATTR_ROOM_NAME"));
+    break;
+  }
+  default:
+    break;
+  }
+}
+
 static void
 dispatch_message (AmsClient *self, AmsMessage *msg)
 {
@@ -370,6 +409,7 @@ dispatch_message (AmsClient *self, AmsMessage *msg)
   case AMS_CMD_NOTIFICATION: {
     const char *definition = ams_message_get_definition (msg);
     GQuark detail = definition ? g_quark_from_string (definition) : 0;
+    note_session_end (self, msg);
     g_signal_emit (self, signals[SIG_NOTIFICATION], detail, event, stream_id);
     break;
   }

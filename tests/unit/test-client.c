@@ -885,6 +885,33 @@ test_reconnect_reissues_once (Fixture *f, gconstpointer data)
 }
 
 static void
+test_server_ended_sessions_not_reissued (Fixture *f, gconstpointer data)
+{
+  make_client (f, NULL);
+  g_object_set (f->client, "ping-interval", 0, "reconnect-base", 30, "reconnect-jitter", 0, NULL);
+  connect_and_wait (f);
+  start_sessions (f);
+  g_assert_true (wait_peer_messages (f, 5, 1, 3000));
+  guint before = f->events->len;
+  ws_peer_send_text (f->peer, "{\"command\":\"notification\",\"definition\":\"play_finished\","
+                              "\"streamId\":\"play1\"}");
+  ws_peer_send_text (f->peer, "{\"command\":\"notification\",\"definition\":\"leavedFromRoom\","
+                              "\"ATTR_ROOM_NAME\":\"room1\"}");
+  /* A finished notification for another stream changes nothing. */
+  ws_peer_send_text (f->peer, "{\"command\":\"notification\",\"definition\":\"publish_finished\","
+                              "\"streamId\":\"other\"}");
+  guint target = before + 3;
+  g_assert_true (wait_count (f, &f->events->len, target, 3000));
+  ws_peer_drop (f->peer);
+  g_assert_true (wait_count (f, &f->reconnected, 1, 5000));
+  settle (f, 150);
+  g_autoptr (GPtrArray) second = ws_peer_dup_non_ping (f->peer, 2);
+  g_assert_cmpuint (second->len, ==, 2);
+  assert_json_equal (g_ptr_array_index (second, 0), PUB1);
+  assert_json_equal (g_ptr_array_index (second, 1), JOIN1);
+}
+
+static void
 test_reconnect_backoff_and_limit (Fixture *f, gconstpointer data)
 {
   make_client (f, NULL);
@@ -1345,6 +1372,7 @@ main (int argc, char **argv)
   ADD ("watchdog", test_watchdog);
   ADD ("watchdog-reconnects", test_watchdog_reconnects);
   ADD ("reconnect-reissues-once", test_reconnect_reissues_once);
+  ADD ("server-ended-sessions-not-reissued", test_server_ended_sessions_not_reissued);
   ADD ("reconnect-backoff-and-limit", test_reconnect_backoff_and_limit);
   ADD ("reconnect-jitter", test_reconnect_jitter);
   ADD ("reconnect-off", test_reconnect_off);
