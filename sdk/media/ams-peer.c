@@ -741,6 +741,27 @@ ensure_recorder (AmsPeer *peer, GError **error)
   return TRUE;
 }
 
+/* Depayloaders sometimes emit a buffer with no timestamp (seen with
+ * rtph264depay after a burst); mp4mux stops the whole recording on one.
+ * Such a buffer gets the previous timestamp plus one nanosecond. */
+static GstPadProbeReturn
+timestamp_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstClockTime *last = data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (GST_BUFFER_PTS_IS_VALID (buffer)) {
+    *last = GST_BUFFER_PTS (buffer);
+    return GST_PAD_PROBE_OK;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (*last))
+    return GST_PAD_PROBE_DROP;   /* nothing to anchor it on: before the first frame */
+  buffer = gst_buffer_make_writable (buffer);
+  *last += 1;
+  GST_BUFFER_PTS (buffer) = *last;
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 record_pad (AmsPeer *peer, GstPad *pad, const char *media, const char *encoding)
 {
@@ -750,7 +771,7 @@ record_pad (AmsPeer *peer, GstPad *pad, const char *media, const char *encoding)
   if (!g_ascii_strcasecmp (encoding, "VP8"))
     chain = "rtpvp8depay ! queue name=q";
   else if (!g_ascii_strcasecmp (encoding, "H264"))
-    chain = "rtph264depay ! h264parse ! queue name=q";
+    chain = "rtph264depay ! h264parse ! video/x-h264,alignment=au ! queue name=q";
   else if (!g_ascii_strcasecmp (encoding, "OPUS"))
     chain = "rtpopusdepay ! opusparse ! queue name=q";
 
@@ -776,6 +797,9 @@ record_pad (AmsPeer *peer, GstPad *pad, const char *media, const char *encoding)
   gst_bin_add (GST_BIN (peer->pipeline), bin);
   src = gst_element_get_static_pad (bin, "src");
   sink = gst_element_get_static_pad (bin, "sink");
+  GstClockTime *last = g_new (GstClockTime, 1);
+  *last = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, timestamp_probe, last, g_free);
   if (kind == 0)
     gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
                        video_probe, peer, NULL);

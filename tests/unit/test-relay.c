@@ -6,7 +6,9 @@
 
 #include <string.h>
 
-#define TIMEOUT_S 20
+/* Under valgrind (make valgrind sets AMS_VALGRIND) everything runs ~30x slower. */
+#define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
+#define TIMEOUT_S (20 * SLOW)
 #define PLAYERS 2
 
 typedef struct _Test Test;
@@ -367,7 +369,7 @@ check_fanout (const char *codec, guint width, guint height)
   }
 
   /* getStreamInfo material: the real resolution and bitrates. */
-  g_assert_true (run_until (&t, info_ready, 5));
+  g_assert_true (run_until (&t, info_ready, 5 * SLOW));
   g_test_message ("stream info: %ux%u %s %u bit/s, %s %u bit/s, %u players", t.info.width,
                   t.info.height, t.info.video_codec, t.info.video_bitrate, t.info.audio_codec,
                   t.info.audio_bitrate, t.info.players);
@@ -375,8 +377,8 @@ check_fanout (const char *codec, guint width, guint height)
   g_assert_cmpuint (t.info.height, ==, height);
   g_assert_cmpstr (t.info.video_codec, ==, g_str_equal (codec, "h264") ? "H264" : "VP8");
   g_assert_cmpstr (t.info.audio_codec, ==, "OPUS");
-  g_assert_cmpuint (t.info.video_bitrate, >, 100000);
-  g_assert_cmpuint (t.info.audio_bitrate, >, 10000);
+  g_assert_cmpuint (t.info.video_bitrate, >, 100000 / SLOW);
+  g_assert_cmpuint (t.info.audio_bitrate, >, 10000 / SLOW);
   g_assert_cmpuint (t.info.players, ==, PLAYERS);
 
   /* Data channel: publisher -> every player; player -> publisher (default distribution). */
@@ -396,7 +398,7 @@ check_fanout (const char *codec, guint width, guint height)
   ams_relay_remove (t.relay, t.players[0].key);
   g_clear_pointer (&t.players[0].peer, ams_peer_free);
   guint64 before = t.players[1].frames;
-  gint64 until = g_get_monotonic_time () + 500 * 1000;
+  gint64 until = g_get_monotonic_time () + 500 * 1000 * SLOW;
   while (g_get_monotonic_time () < until)
     if (!g_main_context_iteration (NULL, FALSE))
       g_usleep (1000);
@@ -437,7 +439,7 @@ test_publisher_timeout (void)
   g_assert_true (run_until (&t, players_decoded, TIMEOUT_S));
   gint64 stop = g_get_monotonic_time ();
   g_clear_pointer (&t.pub.peer, ams_peer_free);
-  g_assert_true (run_until (&t, stream_gone, 5));
+  g_assert_true (run_until (&t, stream_gone, 5 * SLOW));
   g_test_message ("publisher gone reported %.0f ms after it stopped",
                   (g_get_monotonic_time () - stop) / 1000.0);
   g_assert_cmpuint (t.gone_keys->len, ==, PLAYERS);
