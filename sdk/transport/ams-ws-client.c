@@ -42,7 +42,6 @@ struct _AmsWsClient {
   int                  peer_close_code;
   char                *peer_close_reason;
   gboolean             too_big;
-  char                *connect_error;
 
   GError              *close_error;   /* what on_close will report */
   GSource             *close_source;
@@ -299,10 +298,8 @@ ws_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     break;
   }
   ws->in_callback--;
-  if (ws->freed && ws->in_callback == 0 && !ws->destroy_source) {
-    /* Freed from inside this callback: destroy lws from a clean stack. */
-    free_now (ws);
-  }
+  /* If the owner freed us inside this callback, destroy_source finishes the
+   * job from a clean stack; ws stays valid until then. */
   if (ret == 0 && reason != LWS_CALLBACK_CLIENT_RECEIVE && reason != LWS_CALLBACK_CLIENT_WRITEABLE)
     return lws_callback_http_dummy (wsi, reason, user, in, len);
   return ret;
@@ -503,7 +500,6 @@ free_now (AmsWsClient *ws)
   g_byte_array_unref (ws->rx);
   g_clear_error (&ws->close_error);
   g_free (ws->peer_close_reason);
-  g_free (ws->connect_error);
   g_free (ws->request_path);
   g_free (ws->host_header);
   g_free (ws->ca_file);
