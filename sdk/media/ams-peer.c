@@ -225,6 +225,9 @@ dispatch_event (gpointer data)
       break;
     }
     case EV_STATE:
+      /* The DTLS transport exists once a description is applied; look for it
+       * on every state change until found. */
+      hook_dtls_transport (peer);
       if (ev->a == AMS_PEER_STATE_CONNECTION)
         peer->connection_state = ev->b;
       if (peer->cb.state_changed)
@@ -269,6 +272,7 @@ dispatch_event (gpointer data)
       g_mutex_lock (&peer->lock);
       peer->remote_set = TRUE;
       g_mutex_unlock (&peer->lock);
+      hook_dtls_transport (peer);
       flush_pending_candidates (peer);
       if (g_strcmp0 (ev->s1, "offer") == 0)
         create_answer (peer);

@@ -60,7 +60,10 @@ typedef struct {
   const char  *data_channel_label; /* NULL: "data" */
 
   /* ICE. */
-  const char * const *ice_servers; /* stun:/stuns:/turn:/turns: URIs; none by default */
+  /* ICE servers, none by default: "stun:host:port" or "stun://host:port";
+   * TURN with credentials as "turn://user:password@host:port" (webrtcbin's
+   * form; "turn:" without "//" is converted). */
+  const char * const *ice_servers;
   AmsCandidateFilter  filter;      /* applied to local and remote candidates */
   const char  *local_address;      /* gather only on this address ("127.0.0.1" in tests) */
   gboolean     ice_tcp;            /* default FALSE */

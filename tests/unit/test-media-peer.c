@@ -22,6 +22,8 @@ typedef struct {
   GPtrArray *sender_msgs, *receiver_msgs;  /* "t:text" / "b:hex" */
   gboolean  sender_open, receiver_open;
   gboolean  recording_done;
+  int       receiver_states[4];   /* last state per AmsPeerStateKind */
+  guint     dtls_connected;       /* DTLS "connected" reports, both peers */
 } Pair;
 
 static void
@@ -48,6 +50,16 @@ on_local_candidate (AmsPeer *peer, guint label, const char *mid, const char *can
   g_assert_true (ams_peer_add_ice_candidate (other, label % 2 ? -1 : (int) label, mid, candidate,
                                              &error));
   g_assert_no_error (error);
+}
+
+static void
+on_state (AmsPeer *peer, AmsPeerStateKind kind, int state, gpointer data)
+{
+  Pair *p = data;
+  if (kind == AMS_PEER_STATE_DTLS && state == GST_WEBRTC_DTLS_TRANSPORT_STATE_CONNECTED)
+    p->dtls_connected++;
+  if (peer == p->receiver)
+    p->receiver_states[kind] = state;
 }
 
 static void
@@ -109,6 +121,7 @@ on_recording_done (AmsPeer *peer, const char *path, gpointer data)
 static const AmsPeerCallbacks callbacks = {
   .local_description = on_local_description,
   .local_candidate = on_local_candidate,
+  .state_changed = on_state,
   .error = on_error,
   .video_frame = on_video_frame,
   .data_channel_open = on_channel_open,
@@ -201,6 +214,13 @@ check_codec (const char *codec, guint width, guint height)
   g_assert_cmpuint (p.height, ==, height);
   g_assert_cmpint (ams_peer_get_connection_state (p.receiver), ==,
                    GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
+  g_assert_cmpint (p.receiver_states[AMS_PEER_STATE_CONNECTION], ==,
+                   GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED);
+  g_assert_true (p.receiver_states[AMS_PEER_STATE_ICE] == GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED ||
+                 p.receiver_states[AMS_PEER_STATE_ICE] == GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED);
+  g_assert_cmpint (p.receiver_states[AMS_PEER_STATE_GATHERING], ==,
+                   GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE);
+  g_assert_cmpuint (p.dtls_connected, ==, 2);   /* one bundled transport per peer */
   g_test_message ("%s: %" G_GUINT64_FORMAT " frames %ux%u, first frame %.0f ms after creation",
                   codec, p.frames, p.width, p.height, (p.first_frame_us - p.created_us) / 1000.0);
 
