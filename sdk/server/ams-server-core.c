@@ -1545,6 +1545,10 @@ ams_server_core_handle (AmsServerCore *core, AmsConnId conn, const char *data, g
   Conn *c = conn_get (core, conn);
   if (c == NULL || data == NULL)
     return;
+  /* WebSocket text is UTF-8; anything else is garbage, dropped (and never
+   * echoed back in an error's streamId). */
+  if (!g_utf8_validate_len (data, len, NULL))
+    return;
 
   /* Pre-checks of §2.1 on the raw JSON, before any schema check, so that a
    * message missing its streamId is answered and not dropped. */

@@ -148,6 +148,9 @@ test_prechecks (void)
   expect_n (f, 0);
   feed (f, 1, "{\"command\":\"publish\",\"streamId\":7}");
   expect_n (f, 0);
+  /* Not UTF-8: dropped, never echoed back in an error. */
+  feed (f, 1, "{\"command\":\"publish\",\"streamId\":\"s1\377\"}");
+  expect_n (f, 0);
   /* Extra fields and any key order are fine. */
   feed (f, 1, "{\"extra\":{\"a\":1},\"streamId\":\"s1\",\"command\":\"publish\"}");
   expect (f, 0, 1, "{\"command\":\"start\",\"streamId\":\"s1\",\"subscriberId\":null}");
