@@ -63,9 +63,7 @@ print_version (void)
   printf ("amsclient %s\n", AMS_VERSION_STRING);
   printf ("libamsclient %s\n", ams_version_string ());
   printf ("%s\n", gst);
-  /* libamsclient exposes no libwebsockets version yet, and the tool may not
-   * include the libwebsockets headers itself. */
-  printf ("libwebsockets (version not exposed by libamsclient)\n");
+  printf ("libwebsockets %s\n", ams_websockets_version ());
   printf ("GLib %u.%u.%u\n", glib_major_version, glib_minor_version, glib_micro_version);
 }
 

@@ -16,3 +16,11 @@
  * another one.
  */
 AMS_API const char *ams_version_string (void);
+
+/**
+ * ams_websockets_version:
+ *
+ * Returns: (transfer none): the version string of the libwebsockets library
+ * the SDK runs on, so that programs can report it without linking it.
+ */
+AMS_API const char *ams_websockets_version (void);
