@@ -8,7 +8,20 @@
  *
  * Wire quirks accepted on decode: any key order, JSON null for any string
  * field (read back as NULL), extra fields, and numbers sent as strings where
- * real servers do (fields typed AMS_FIELD_INT_OR_STRING). */
+ * real servers do (fields typed AMS_FIELD_INT_OR_STRING).
+ *
+ * Rejected on decode (AMS_ERROR_PROTOCOL): text that is not one complete
+ * JSON value (trailing data, NUL bytes, invalid UTF-8, NaN/Infinity, nesting
+ * deeper than AMS_MESSAGE_MAX_DEPTH), a value that is not an object, a
+ * missing or non-string `command`, and for known commands a required field
+ * that is missing or a known field of the wrong type (a NUL inside a string
+ * field counts as wrong: C code would read it cut short).
+ *
+ * Ownership: messages are reference counted; strings and json-c values
+ * returned by getters belong to the message and live as long as the field
+ * is not replaced. Threading: a message may move between threads but must
+ * be used by one thread at a time (json-c caches encoded text inside the
+ * object); the name and schema functions are pure and thread-safe. */
 #pragma once
 
 #include <glib.h>
@@ -186,7 +199,9 @@ json_object *ams_message_get_object (const AmsMessage *msg);
 
 /* Encoding: a new string (g_free) of compact JSON; @len may be NULL. */
 char       *ams_message_encode (const AmsMessage *msg, gsize *len);
-/* Decoding. @max_size 0 means AMS_MESSAGE_DEFAULT_MAX_SIZE. Errors (domain
+/* Decoding. Returns a new message (transfer full) or NULL with @error set.
+ * @data need not be NUL-terminated; exactly @len bytes are read.
+ * @max_size 0 means AMS_MESSAGE_DEFAULT_MAX_SIZE. Errors (domain
  * AMS_ERROR): MESSAGE_TOO_BIG, PROTOCOL (invalid JSON, not an object, no or
  * non-string `command`, a known field of the wrong type, a required field
  * missing). Unknown commands decode as AMS_CMD_UNKNOWN with the name kept in
