@@ -314,6 +314,12 @@ static void
 player_on_state (AmsPeer *peer, AmsPeerStateKind kind, int state, gpointer data)
 {
   Player *p = data;
+  if (kind == AMS_PEER_STATE_CONNECTION && state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+    g_autoptr (GError) error = g_error_new (AMS_ERROR, AMS_ERROR_ICE,
+                                            "the connection to player %s failed", p->key);
+    report_error (p->relay, p->key, error);
+    return;
+  }
   if (kind != AMS_PEER_STATE_CONNECTION || state != GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED ||
       p->connected)
     return;

@@ -35,6 +35,7 @@ struct _Test {
   AmsRelayStreamInfo info;
   guint      info_reports;
   guint      errors;
+  AmsRelayDistribution distribution;
 };
 
 static Endpoint *
@@ -217,11 +218,13 @@ endpoint_clear (Endpoint *e)
 }
 
 static void
-test_init (Test *t, guint publisher_timeout_ms)
+test_init (Test *t, guint publisher_timeout_ms, AmsRelayDistribution distribution)
 {
   memset (t, 0, sizeof *t);
+  t->distribution = distribution;
   AmsRelayOptions o;
   ams_relay_options_init (&o);
+  o.distribution = distribution;
   o.local_address = "127.0.0.1";
   o.filter.address = "127.0.0.1";
   o.publisher_timeout_ms = publisher_timeout_ms;
@@ -289,6 +292,9 @@ messages_in (Test *t)
   for (int i = 0; i < PLAYERS; i++)
     if (t->players[i].msgs->len < 1)
       return FALSE;
+  /* With "all", player 1 also gets what player 2 sent. */
+  if (t->distribution == AMS_RELAY_DISTRIBUTION_ALL && t->players[0].msgs->len < 2)
+    return FALSE;
   return t->pub.msgs->len >= 1;
 }
 
@@ -347,10 +353,10 @@ start_players (Test *t)
 }
 
 static void
-check_fanout (const char *codec, guint width, guint height)
+check_fanout (const char *codec, guint width, guint height, AmsRelayDistribution distribution)
 {
   Test t;
-  test_init (&t, 0);
+  test_init (&t, 0, distribution);
   start_publisher (&t, codec, width, height);
   start_players (&t);
   g_assert_true (run_until (&t, players_decoded, TIMEOUT_S));
@@ -388,10 +394,21 @@ check_fanout (const char *codec, guint width, guint height)
   g_assert_true (ams_peer_send_text (t.players[1].peer, "hello publisher", &error));
   g_assert_no_error (error);
   g_assert_true (run_until (&t, messages_in, TIMEOUT_S));
-  for (int i = 0; i < PLAYERS; i++) {
-    g_assert_cmpuint (t.players[i].msgs->len, ==, 1);
+  /* Let any stray copy arrive before counting. */
+  gint64 settle = g_get_monotonic_time () + 200 * 1000 * SLOW;
+  while (g_get_monotonic_time () < settle)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  for (int i = 0; i < PLAYERS; i++)
     g_assert_cmpstr (t.players[i].msgs->pdata[0], ==, "text:hello players");
+  g_assert_cmpuint (t.players[1].msgs->len, ==, 1);   /* never its own message back */
+  if (distribution == AMS_RELAY_DISTRIBUTION_ALL) {
+    g_assert_cmpuint (t.players[0].msgs->len, ==, 2);
+    g_assert_cmpstr (t.players[0].msgs->pdata[1], ==, "text:hello publisher");
+  } else {
+    g_assert_cmpuint (t.players[0].msgs->len, ==, 1);
   }
+  g_assert_cmpuint (t.pub.msgs->len, ==, 1);
   g_assert_cmpstr (t.pub.msgs->pdata[0], ==, "text:hello publisher");
 
   /* One player leaves: the other keeps decoding. */
@@ -419,13 +436,14 @@ check_fanout (const char *codec, guint width, guint height)
 static void
 test_fanout_vp8 (void)
 {
-  check_fanout ("vp8", 320, 240);
+  check_fanout ("vp8", 320, 240, AMS_RELAY_DISTRIBUTION_PUBLISHER);
 }
 
 static void
 test_fanout_h264 (void)
 {
-  check_fanout ("h264", 352, 288);
+  /* Also: player messages distributed to everyone. */
+  check_fanout ("h264", 352, 288, AMS_RELAY_DISTRIBUTION_ALL);
 }
 
 /* The publisher vanishes without a word: its media stops, the relay notices. */
@@ -433,7 +451,7 @@ static void
 test_publisher_timeout (void)
 {
   Test t;
-  test_init (&t, 1000);
+  test_init (&t, 1000, AMS_RELAY_DISTRIBUTION_PUBLISHER);
   start_publisher (&t, "vp8", 320, 240);
   start_players (&t);
   g_assert_true (run_until (&t, players_decoded, TIMEOUT_S));
@@ -450,7 +468,7 @@ static void
 test_bad_input (void)
 {
   Test t;
-  test_init (&t, 0);
+  test_init (&t, 0, AMS_RELAY_DISTRIBUTION_NONE);
   g_autoptr (GError) error = NULL;
   g_assert_false (ams_relay_add_player (t.relay, "nostream", "k1", &error));
   g_assert_error (error, AMS_ERROR, AMS_ERROR_NO_STREAM_EXIST);
