@@ -9,6 +9,8 @@
 /* Under valgrind (make valgrind sets AMS_VALGRIND) everything runs ~30x slower. */
 #define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
 #define TIMEOUT_S (20 * SLOW)
+/* Encoders under valgrind reach a tiny fraction of their bitrate. */
+#define RATE_DIV (g_getenv ("AMS_VALGRIND") ? 100 : 1)
 #define PLAYERS 2
 
 typedef struct _Test Test;
@@ -307,7 +309,8 @@ stream_gone (Test *t)
 static gboolean
 info_ready (Test *t)
 {
-  return t->info_reports > 0 && t->info.width > 0 && t->info.video_bitrate > 0;
+  return t->info_reports > 0 && t->info.width > 0 &&
+         t->info.video_bitrate > 100000 / RATE_DIV && t->info.audio_bitrate > 10000 / RATE_DIV;
 }
 
 static void
@@ -383,8 +386,8 @@ check_fanout (const char *codec, guint width, guint height, AmsRelayDistribution
   g_assert_cmpuint (t.info.height, ==, height);
   g_assert_cmpstr (t.info.video_codec, ==, g_str_equal (codec, "h264") ? "H264" : "VP8");
   g_assert_cmpstr (t.info.audio_codec, ==, "OPUS");
-  g_assert_cmpuint (t.info.video_bitrate, >, 100000 / SLOW);
-  g_assert_cmpuint (t.info.audio_bitrate, >, 10000 / SLOW);
+  g_assert_cmpuint (t.info.video_bitrate, >, 100000 / RATE_DIV);
+  g_assert_cmpuint (t.info.audio_bitrate, >, 10000 / RATE_DIV);
   g_assert_cmpuint (t.info.players, ==, PLAYERS);
 
   /* Data channel: publisher -> every player; player -> publisher (default distribution). */
@@ -399,14 +402,17 @@ check_fanout (const char *codec, guint width, guint height, AmsRelayDistribution
   while (g_get_monotonic_time () < settle)
     if (!g_main_context_iteration (NULL, FALSE))
       g_usleep (1000);
-  for (int i = 0; i < PLAYERS; i++)
-    g_assert_cmpstr (t.players[i].msgs->pdata[0], ==, "text:hello players");
   g_assert_cmpuint (t.players[1].msgs->len, ==, 1);   /* never its own message back */
+  g_assert_cmpstr (t.players[1].msgs->pdata[0], ==, "text:hello players");
   if (distribution == AMS_RELAY_DISTRIBUTION_ALL) {
+    /* Two routes (publisher, player 2): either may arrive first. */
     g_assert_cmpuint (t.players[0].msgs->len, ==, 2);
-    g_assert_cmpstr (t.players[0].msgs->pdata[1], ==, "text:hello publisher");
+    gboolean straight = g_str_equal (t.players[0].msgs->pdata[0], "text:hello players");
+    g_assert_cmpstr (t.players[0].msgs->pdata[straight ? 0 : 1], ==, "text:hello players");
+    g_assert_cmpstr (t.players[0].msgs->pdata[straight ? 1 : 0], ==, "text:hello publisher");
   } else {
     g_assert_cmpuint (t.players[0].msgs->len, ==, 1);
+    g_assert_cmpstr (t.players[0].msgs->pdata[0], ==, "text:hello players");
   }
   g_assert_cmpuint (t.pub.msgs->len, ==, 1);
   g_assert_cmpstr (t.pub.msgs->pdata[0], ==, "text:hello publisher");
