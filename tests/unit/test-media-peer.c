@@ -22,6 +22,8 @@ typedef struct {
   GPtrArray *sender_msgs, *receiver_msgs;  /* "t:text" / "b:hex" */
   gboolean  sender_open, receiver_open;
   gboolean  recording_done;
+  guint64   sender_frames;        /* p2p: what the offerer decodes */
+  guint     sender_width, sender_height;
   int       receiver_states[4];   /* last state per AmsPeerStateKind */
   guint     dtls_connected;       /* DTLS "connected" reports, both peers */
 } Pair;
@@ -74,8 +76,12 @@ static void
 on_video_frame (AmsPeer *peer, guint64 frames, guint width, guint height, gpointer data)
 {
   Pair *p = data;
-  if (peer != p->receiver)
+  if (peer != p->receiver) {
+    p->sender_frames = frames;
+    p->sender_width = width;
+    p->sender_height = height;
     return;
+  }
   if (!p->first_frame_us)
     p->first_frame_us = g_get_monotonic_time ();
   p->frames = frames;
@@ -300,6 +306,12 @@ channels_open (Pair *p)
 }
 
 static gboolean
+messages_one_each (Pair *p)
+{
+  return p->sender_msgs->len >= 1 && p->receiver_msgs->len >= 1;
+}
+
+static gboolean
 messages_in (Pair *p)
 {
   return p->sender_msgs->len >= 2 && p->receiver_msgs->len >= 2;
@@ -471,6 +483,56 @@ test_file_source (void)
   g_rmdir (dir);
 }
 
+static gboolean
+both_decoded (Pair *p)
+{
+  return p->frames >= 60 && p->sender_frames >= 60 &&
+         ams_peer_get_audio_buffers (p->receiver) > 0 && ams_peer_get_audio_buffers (p->sender) > 0 &&
+         p->sender_open && p->receiver_open;
+}
+
+/* p2p: both send and receive; the answerer has no codec set and takes the
+ * offer's (H.264); each decodes the other's resolution; data both ways. */
+static void
+test_p2p_negotiated (void)
+{
+  Pair p;
+  pair_init (&p);
+  AmsPeerOptions a, b;
+  loopback_options (&a, AMS_PEER_BOTH);
+  a.video_codec = "h264";
+  a.width = 320;
+  a.height = 240;
+  a.data_channel = TRUE;
+  a.data_channel_label = "stream1";
+  loopback_options (&b, AMS_PEER_BOTH);
+  b.width = 240;
+  b.height = 176;
+  b.data_channel = TRUE;        /* the answerer must not make a second channel */
+  b.data_channel_label = "stream1";
+  start_pair (&p, &a, &b);
+  g_assert_true (run_until (&p, both_decoded, TIMEOUT_S));
+  g_assert_cmpuint (p.errors->len, ==, 0);
+  g_assert_cmpuint (p.width, ==, 320);
+  g_assert_cmpuint (p.height, ==, 240);
+  g_assert_cmpuint (p.sender_width, ==, 240);
+  g_assert_cmpuint (p.sender_height, ==, 176);
+  /* The answer carries H.264 only: the answerer followed the offer. */
+  const char *answer = ams_peer_get_local_sdp (p.receiver);
+  g_assert_nonnull (strstr (answer, "H264/90000"));
+  g_assert_null (strstr (answer, "VP8/90000"));
+  g_assert_cmpuint (ams_sdp_count_media (answer), ==, 3);   /* video, audio, data */
+
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ams_peer_send_text (p.sender, "to b", &error));
+  g_assert_true (ams_peer_send_text (p.receiver, "to a", &error));
+  g_assert_no_error (error);
+  g_assert_true (run_until (&p, messages_one_each, TIMEOUT_S));
+  g_assert_cmpstr (p.receiver_msgs->pdata[0], ==, "t:to b");
+  g_assert_cmpstr (p.sender_msgs->pdata[0], ==, "t:to a");
+  pair_clear (&p);
+}
+
 static void
 test_missing_plugin (void)
 {
@@ -561,6 +623,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/peer/record-webm", test_record_webm);
   g_test_add_func ("/media/peer/record-mp4", test_record_mp4);
   g_test_add_func ("/media/peer/file-source", test_file_source);
+  g_test_add_func ("/media/peer/p2p-negotiated", test_p2p_negotiated);
   g_test_add_func ("/media/peer/missing-plugin", test_missing_plugin);
   g_test_add_func ("/media/peer/bad-input", test_bad_input);
   return g_test_run ();
