@@ -6,6 +6,7 @@
  * resource sample for the highResourceUsage guard. */
 #include "server/ams-mini-server-private.h"
 #include "server/ams-resource.h"
+#include "server/ams-server-media.h"
 #include "server/ams-tokens.h"
 #include "transport/ams-ws-server.h"
 
@@ -22,6 +23,7 @@ struct _AmsMiniServer {
   AmsServerMediaBackend backend;
   gpointer              backend_data;
   gboolean              has_backend;
+  AmsServerMedia       *media;   /* the relay backend, when [media] enabled */
 
   AmsServerCore *core;
   AmsWsServer   *ws;
@@ -245,6 +247,9 @@ build_config (AmsMiniServer *self, AmsServerConfig **out_core, AmsWsServerConfig
         }
     }
 
+  if (!ams_server_media_validate (kf, error))
+    return FALSE;
+
   key_string (kf, "ice", "stun-server", &c->stun_server_uri);
   key_string (kf, "ice", "turn-username", &c->turn_username);
   key_string (kf, "ice", "turn-credential", &c->turn_credential);
@@ -464,8 +469,24 @@ ams_mini_server_start (AmsMiniServer *self, GError **error)
   gboolean guard = core_config->cpu_limit_percent > 0 || core_config->min_free_ram_mb > 0;
 
   self->core = ams_server_core_new (core_config);
+  gboolean media_enabled = TRUE;
+  if (!ams_server_media_read_enabled (self->key_file, &media_enabled, error))
+    {
+      g_clear_pointer (&self->core, ams_server_core_free);
+      return FALSE;
+    }
+  /* A backend installed by the embedder wins over the built-in relay. */
   if (self->has_backend)
     ams_server_core_set_media_backend (self->core, &self->backend, self->backend_data);
+  else if (media_enabled)
+    {
+      self->media = ams_server_media_new (self, bind, error);
+      if (self->media == NULL)
+        {
+          g_clear_pointer (&self->core, ams_server_core_free);
+          return FALSE;
+        }
+    }
 
   AmsWsServerCallbacks cb = { .opened = on_opened, .message = on_message, .closed = on_closed };
   self->ws = ams_ws_server_new (self->context, &ws_config, &cb, self);
@@ -473,6 +494,7 @@ ams_mini_server_start (AmsMiniServer *self, GError **error)
     {
       ams_ws_server_free (self->ws);
       self->ws = NULL;
+      g_clear_pointer (&self->media, ams_server_media_free);
       g_clear_pointer (&self->core, ams_server_core_free);
       return FALSE;
     }
@@ -528,6 +550,8 @@ ams_mini_server_stop (AmsMiniServer *self)
       g_source_destroy (self->resource_timer);
       g_clear_pointer (&self->resource_timer, g_source_unref);
     }
+  /* Media before the core: its sessions refer to the core's. */
+  g_clear_pointer (&self->media, ams_server_media_free);
   g_clear_pointer (&self->core, ams_server_core_free);
 }
 
