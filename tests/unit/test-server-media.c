@@ -1,0 +1,566 @@
+/* test-server-media: AmsMiniServer with its media relay, over real WebSocket
+ * signalling on 127.0.0.1, publishers and players made of AmsClient +
+ * AmsPeer in this process. Media really flows: players count decoded
+ * frames and check their size. Every wait is bounded. */
+#define GST_USE_UNSTABLE_API
+#include <amsclient/amsclient.h>
+#include "server/ams-mini-server-private.h"
+#include "media/ams-peer.h"
+
+#include <string.h>
+
+/* Under valgrind (AMS_VALGRIND set) everything runs ~30x slower. */
+#define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
+#define TIMEOUT_S (20 * SLOW)
+#define RATE_DIV (g_getenv ("AMS_VALGRIND") ? 100 : 1)
+
+typedef struct {
+  AmsClient *client;
+  AmsPeer   *peer;
+  char      *stream_id;     /* what it publishes or plays */
+  gboolean   publisher;
+  const char *codec;
+  guint      width, height;
+  GPtrArray *events;        /* names */
+  GPtrArray *json;
+  GPtrArray *msgs;          /* data channel, "text:..." */
+  gboolean   connected;
+  gboolean   channel_open;
+  guint64    frames;
+  guint      frame_w, frame_h;
+  gint64     play_us, first_frame_us;
+  guint      bad_candidates;
+  guint      errors;
+} Endpoint;
+
+/* ------------------------------------------------------------ peer side */
+
+static void
+peer_local_description (AmsPeer *peer, const char *type, const char *sdp, gpointer data)
+{
+  Endpoint *e = data;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ams_client_take_configuration (e->client, e->stream_id, type, sdp, &error));
+  g_assert_no_error (error);
+}
+
+static void
+peer_local_candidate (AmsPeer *peer, guint label, const char *mid, const char *candidate,
+                      gpointer data)
+{
+  Endpoint *e = data;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ams_client_take_candidate (e->client, e->stream_id, label, mid, candidate,
+                                            &error));
+}
+
+static void
+peer_error (AmsPeer *peer, const GError *error, gpointer data)
+{
+  Endpoint *e = data;
+  g_test_message ("peer %s error: %s", e->stream_id, error->message);
+  e->errors++;
+}
+
+static void
+peer_video_frame (AmsPeer *peer, guint64 frames, guint width, guint height, gpointer data)
+{
+  Endpoint *e = data;
+  if (!e->first_frame_us)
+    e->first_frame_us = g_get_monotonic_time ();
+  e->frames = frames;
+  e->frame_w = width;
+  e->frame_h = height;
+}
+
+static void
+peer_channel_open (AmsPeer *peer, const char *label, gpointer data)
+{
+  ((Endpoint *) data)->channel_open = TRUE;
+}
+
+static void
+peer_message (AmsPeer *peer, GBytes *bytes, gboolean binary, gpointer data)
+{
+  Endpoint *e = data;
+  gsize size;
+  const char *d = g_bytes_get_data (bytes, &size);
+  g_ptr_array_add (e->msgs, binary ? g_strdup_printf ("binary:%zu", size)
+                                   : g_strdup_printf ("text:%s", d));
+}
+
+static const AmsPeerCallbacks peer_callbacks = {
+  .local_description = peer_local_description,
+  .local_candidate = peer_local_candidate,
+  .error = peer_error,
+  .video_frame = peer_video_frame,
+  .data_channel_open = peer_channel_open,
+  .data_message = peer_message,
+};
+
+static void
+make_peer (Endpoint *e)
+{
+  AmsPeerOptions o;
+  ams_peer_options_init (&o);
+  o.role = e->publisher ? AMS_PEER_SEND : AMS_PEER_RECEIVE;
+  o.local_address = "127.0.0.1";
+  o.filter.address = "127.0.0.1";
+  if (e->publisher)
+    {
+      o.video_codec = e->codec;
+      o.width = e->width;
+      o.height = e->height;
+      o.data_channel = TRUE;
+      o.data_channel_label = e->stream_id;
+    }
+  else
+    {
+      o.video_sink = "fakesink";
+      o.audio_sink = "fakesink";
+    }
+  g_autoptr (GError) error = NULL;
+  e->peer = ams_peer_new (&o, NULL, &peer_callbacks, e, &error);
+  g_assert_no_error (error);
+}
+
+/* ------------------------------------------------------------ signalling side */
+
+static void
+on_event (AmsClient *client, AmsEvent *event, Endpoint *e)
+{
+  const char *name = ams_event_get_name (event);
+  g_ptr_array_add (e->events, g_strdup (name));
+  g_ptr_array_add (e->json, ams_event_to_json (event));
+  g_autoptr (GError) error = NULL;
+  if (strcmp (name, "start") == 0 && e->publisher)
+    {
+      make_peer (e);
+      g_assert_true (ams_peer_create_offer (e->peer, &error));
+    }
+  else if (strcmp (name, "takeConfiguration") == 0 && e->peer)
+    {
+      const char *type = ams_event_get_string (event, "type");
+      g_assert_cmpstr (type, ==, e->publisher ? "answer" : "offer");
+      g_assert_true (ams_peer_set_remote_description (e->peer, type,
+                                                      ams_event_get_string (event, "sdp"),
+                                                      &error));
+    }
+  else if (strcmp (name, "takeCandidate") == 0 && e->peer)
+    {
+      /* label: an integer sdpMLineIndex; id: the mid; loopback only. */
+      gint64 label = -1;
+      const char *cand = ams_event_get_string (event, "candidate");
+      const char *mid = ams_event_get_string (event, "id");
+      if (!ams_event_get_int (event, "label", &label) || label < 0 || mid == NULL
+          || cand == NULL || strstr (cand, " 127.0.0.1 ") == NULL)
+        e->bad_candidates++;
+      ams_peer_add_ice_candidate (e->peer, (int) label, mid, cand, &error);
+    }
+  g_assert_no_error (error);
+}
+
+static void
+on_connected (AmsClient *client, Endpoint *e)
+{
+  e->connected = TRUE;
+}
+
+static gboolean
+spin_until (gboolean (*cond) (gpointer), gpointer data, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE) || (g_usleep (500), TRUE);
+    }
+  return TRUE;
+}
+
+static void
+spin_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (500), TRUE);
+}
+
+static gboolean
+is_connected (gpointer e)
+{
+  return ((Endpoint *) e)->connected;
+}
+
+static gint
+find_event (Endpoint *e, const char *name)
+{
+  for (guint i = 0; i < e->events->len; i++)
+    if (strcmp (g_ptr_array_index (e->events, i), name) == 0)
+      return (gint) i;
+  return -1;
+}
+
+typedef struct {
+  Endpoint   *e;
+  const char *name;
+} WaitEvent;
+
+static gboolean
+has_event (gpointer data)
+{
+  WaitEvent *w = data;
+  return find_event (w->e, w->name) >= 0;
+}
+
+/* Waits for @name and returns its JSON (owned by the endpoint). */
+static const char *
+wait_event (Endpoint *e, const char *name)
+{
+  WaitEvent w = { e, name };
+  if (!spin_until (has_event, &w, TIMEOUT_S))
+    {
+      for (guint i = 0; i < e->json->len; i++)
+        g_printerr ("  %s seen: %s\n", e->stream_id, (char *) g_ptr_array_index (e->json, i));
+      g_error ("%s: no '%s' event within the time limit", e->stream_id, name);
+    }
+  return g_ptr_array_index (e->json, find_event (e, name));
+}
+
+static Endpoint *
+endpoint_new (AmsMiniServer *server, const char *stream_id, gboolean publisher)
+{
+  Endpoint *e = g_new0 (Endpoint, 1);
+  e->stream_id = g_strdup (stream_id);
+  e->publisher = publisher;
+  e->events = g_ptr_array_new_with_free_func (g_free);
+  e->json = g_ptr_array_new_with_free_func (g_free);
+  e->msgs = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u/LiveApp/websocket",
+                                          ams_mini_server_get_port (server));
+  g_autoptr (GError) error = NULL;
+  e->client = ams_client_new (url, NULL, &error);
+  g_assert_no_error (error);
+  g_object_set (e->client, "reconnect", FALSE, "ping-interval", 0, NULL);
+  g_signal_connect (e->client, "event", G_CALLBACK (on_event), e);
+  g_signal_connect (e->client, "connected", G_CALLBACK (on_connected), e);
+  g_assert_true (ams_client_connect (e->client, &error));
+  g_assert_true (spin_until (is_connected, e, TIMEOUT_S));
+  return e;
+}
+
+static void
+endpoint_free (Endpoint *e)
+{
+  if (e == NULL)
+    return;
+  g_clear_pointer (&e->peer, ams_peer_free);
+  g_signal_handlers_disconnect_by_data (e->client, e);
+  g_object_unref (e->client);
+  g_ptr_array_unref (e->events);
+  g_ptr_array_unref (e->json);
+  g_ptr_array_unref (e->msgs);
+  g_free (e->stream_id);
+  g_free (e);
+}
+
+static AmsMiniServer *
+server_new (const char *config)
+{
+  AmsMiniServer *server = ams_mini_server_new (NULL);
+  g_autoptr (GError) error = NULL;
+  if (config)
+    {
+      g_autoptr (GKeyFile) kf = g_key_file_new ();
+      g_key_file_set_list_separator (kf, ';');
+      g_assert_true (g_key_file_load_from_data (kf, config, -1, G_KEY_FILE_NONE, &error));
+      g_assert_true (ams_mini_server_load_config (server, kf, &error));
+      g_assert_no_error (error);
+    }
+  ams_mini_server_set_port (server, 0);
+  g_assert_true (ams_mini_server_start (server, &error));
+  g_assert_no_error (error);
+  return server;
+}
+
+static Endpoint *
+publish (AmsMiniServer *server, const char *stream_id, const char *codec, guint w, guint h,
+         const char *main_track)
+{
+  Endpoint *e = endpoint_new (server, stream_id, TRUE);
+  e->codec = codec;
+  e->width = w;
+  e->height = h;
+  AmsPublishParams params;
+  ams_publish_params_init (&params, stream_id);
+  params.main_track = main_track;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ams_client_publish (e->client, &params, &error));
+  g_assert_no_error (error);
+  return e;
+}
+
+static Endpoint *
+play (AmsMiniServer *server, const char *stream_id)
+{
+  Endpoint *e = endpoint_new (server, stream_id, FALSE);
+  make_peer (e);
+  AmsPlayParams params;
+  ams_play_params_init (&params, stream_id);
+  g_autoptr (GError) error = NULL;
+  e->play_us = g_get_monotonic_time ();
+  g_assert_true (ams_client_play (e->client, &params, &error));
+  g_assert_no_error (error);
+  return e;
+}
+
+static gboolean
+decoded_60 (gpointer data)
+{
+  Endpoint *e = data;
+  return e->frames >= 60 && ams_peer_get_audio_buffers (e->peer) > 0;
+}
+
+static gboolean
+channel_open (gpointer data)
+{
+  return ((Endpoint *) data)->channel_open;
+}
+
+static gboolean
+has_message (gpointer data)
+{
+  return ((Endpoint *) data)->msgs->len > 0;
+}
+
+/* Asks getStreamInfo until the relay's figures arrived; returns the JSON. */
+static char *
+wait_stream_info (Endpoint *asker, const char *stream_id, guint width)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) TIMEOUT_S * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end)
+    {
+      g_autoptr (GError) error = NULL;
+      g_ptr_array_set_size (asker->events, 0);
+      g_ptr_array_set_size (asker->json, 0);
+      g_assert_true (ams_client_get_stream_info (asker->client, stream_id, &error));
+      const char *j = wait_event (asker, "streamInformation");
+      g_autofree char *want = g_strdup_printf ("\"streamWidth\":%u", width);
+      if (strstr (j, want) && !strstr (j, "\"videoBitrate\":0,"))
+        return g_strdup (j);
+      spin_for (300);
+    }
+  return NULL;
+}
+
+static gint64
+json_int (const char *json, const char *key)
+{
+  g_autofree char *pattern = g_strdup_printf ("\"%s\":", key);
+  const char *p = strstr (json, pattern);
+  return p ? g_ascii_strtoll (p + strlen (pattern), NULL, 10) : -1;
+}
+
+/* One publisher, two players through the server: frames, sizes, stream
+ * info, data channel, and the end of the publisher. */
+static void
+check_relay (const char *codec, guint width, guint height, gboolean disconnect)
+{
+  AmsMiniServer *server = server_new ("[media]\nkeyframe-window-ms=300\n");
+  Endpoint *pub = publish (server, "cam1", codec, width, height, NULL);
+  const char *j = wait_event (pub, "publish_started");
+  g_assert_nonnull (strstr (j, "\"streamId\":\"cam1\""));
+  g_assert_cmpint (find_event (pub, "publishTimeoutError"), <, 0);
+
+  Endpoint *players[2] = { play (server, "cam1"), play (server, "cam1") };
+  for (int i = 0; i < 2; i++)
+    {
+      Endpoint *p = players[i];
+      g_assert_true (spin_until (decoded_60, p, TIMEOUT_S));
+      wait_event (p, "play_started");
+      g_assert_cmpuint (p->frame_w, ==, width);
+      g_assert_cmpuint (p->frame_h, ==, height);
+      g_assert_cmpuint (p->bad_candidates, ==, 0);
+      g_assert_cmpuint (p->errors, ==, 0);
+      /* Offered the publisher's own codec: nothing is transcoded. */
+      const char *offer = ams_peer_get_remote_sdp (p->peer);
+      g_assert_nonnull (strstr (offer, g_str_equal (codec, "h264") ? "H264/90000" : "VP8/90000"));
+      g_test_message ("%s player %d: %" G_GUINT64_FORMAT " frames %ux%u, first frame %.0f ms "
+                      "after play", codec, i + 1, p->frames, p->frame_w, p->frame_h,
+                      (p->first_frame_us - p->play_us) / 1000.0);
+    }
+  g_assert_cmpuint (pub->bad_candidates, ==, 0);
+
+  /* getStreamInfo: the relay's real figures. */
+  g_autofree char *info = wait_stream_info (players[0], "cam1", width);
+  g_assert_nonnull (info);
+  g_test_message ("stream info: %s", info);
+  g_assert_cmpint (json_int (info, "streamWidth"), ==, width);
+  g_assert_cmpint (json_int (info, "streamHeight"), ==, height);
+  g_assert_cmpint (json_int (info, "videoBitrate"), >, 100000 / RATE_DIV);
+  g_assert_cmpint (json_int (info, "audioBitrate"), >, 10000 / RATE_DIV);
+  g_assert_nonnull (strstr (info, g_str_equal (codec, "h264") ? "\"videoCodec\":\"H264\""
+                                                              : "\"videoCodec\":\"VP8\""));
+
+  /* Data channel: publisher -> every player, player -> publisher. */
+  g_assert_true (spin_until (channel_open, pub, TIMEOUT_S));
+  for (int i = 0; i < 2; i++)
+    g_assert_true (spin_until (channel_open, players[i], TIMEOUT_S));
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ams_peer_send_text (pub->peer, "hello players", &error));
+  for (int i = 0; i < 2; i++)
+    {
+      g_assert_true (spin_until (has_message, players[i], TIMEOUT_S));
+      g_assert_cmpstr (g_ptr_array_index (players[i]->msgs, 0), ==, "text:hello players");
+    }
+  g_assert_true (ams_peer_send_text (players[1]->peer, "hello publisher", &error));
+  g_assert_no_error (error);
+  g_assert_true (spin_until (has_message, pub, TIMEOUT_S));
+  g_assert_cmpstr (g_ptr_array_index (pub->msgs, 0), ==, "text:hello publisher");
+
+  /* The publisher goes: both players get play_finished. */
+  if (disconnect)
+    {
+      endpoint_free (pub);
+      pub = NULL;
+    }
+  else
+    {
+      g_assert_true (ams_client_stop (pub->client, "cam1", &error));
+      wait_event (pub, "publish_finished");
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      j = wait_event (players[i], "play_finished");
+      g_assert_nonnull (strstr (j, "\"streamId\":\"cam1\""));
+    }
+  /* And the stream is gone from the server. */
+  g_ptr_array_set_size (players[0]->events, 0);
+  g_ptr_array_set_size (players[0]->json, 0);
+  g_assert_true (ams_client_get_stream_info (players[0]->client, "cam1", &error));
+  wait_event (players[0], "no_stream_exist");
+
+  endpoint_free (pub);
+  for (int i = 0; i < 2; i++)
+    endpoint_free (players[i]);
+  g_object_unref (server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+test_relay_vp8 (void)
+{
+  check_relay ("vp8", 320, 240, FALSE);
+}
+
+static void
+test_relay_h264 (void)
+{
+  check_relay ("h264", 352, 288, TRUE);
+}
+
+/* A play that comes before the publisher's offer waits for it. */
+static void
+test_play_before_offer (void)
+{
+  AmsMiniServer *server = server_new (NULL);
+  Endpoint *pub = endpoint_new (server, "early", TRUE);
+  pub->codec = "vp8";
+  pub->width = 320;
+  pub->height = 240;
+  /* Hold the offer back: make the peer only after the player asked. */
+  AmsPublishParams params;
+  ams_publish_params_init (&params, "early");
+  g_autoptr (GError) error = NULL;
+  pub->publisher = FALSE;   /* "start" does not create the peer */
+  g_assert_true (ams_client_publish (pub->client, &params, &error));
+  wait_event (pub, "start");
+  Endpoint *player = play (server, "early");
+  spin_for (200);
+  g_assert_cmpint (find_event (player, "takeConfiguration"), <, 0);
+  pub->publisher = TRUE;
+  make_peer (pub);
+  g_assert_true (ams_peer_create_offer (pub->peer, &error));
+  g_assert_true (spin_until (decoded_60, player, TIMEOUT_S));
+  g_assert_cmpuint (player->frame_w, ==, 320);
+  endpoint_free (player);
+  endpoint_free (pub);
+  g_object_unref (server);
+}
+
+/* A publisher offer that is not SDP: notSetRemoteDescription, the publish ends. */
+static void
+test_bad_offer (void)
+{
+  AmsMiniServer *server = server_new (NULL);
+  Endpoint *pub = endpoint_new (server, "bad", FALSE);
+  AmsPublishParams params;
+  ams_publish_params_init (&params, "bad");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ams_client_publish (pub->client, &params, &error));
+  wait_event (pub, "start");
+  g_assert_true (ams_client_take_configuration (pub->client, "bad", "offer", "garbage", &error));
+  const char *j = wait_event (pub, "notSetRemoteDescription");
+  g_assert_nonnull (strstr (j, "\"streamId\":\"bad\""));
+  wait_event (pub, "publish_finished");
+  endpoint_free (pub);
+  g_object_unref (server);
+}
+
+/* [media] keys are validated at load time. */
+static void
+test_config (void)
+{
+  const char *bad[] = { "[media]\nenabled=maybe\n", "[media]\nlatency-ms=x\n",
+                        "[media]\ndata-channel-player-distribution=some\n",
+                        "[media]\ncandidate-protocols=sctp\n",
+                        "[media]\nkeyframe-window-ms=-3\n" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (AmsMiniServer) server = ams_mini_server_new (NULL);
+      g_autoptr (GKeyFile) kf = g_key_file_new ();
+      g_autoptr (GError) error = NULL;
+      g_assert_true (g_key_file_load_from_data (kf, bad[i], -1, G_KEY_FILE_NONE, NULL));
+      g_assert_false (ams_mini_server_load_config (server, kf, &error));
+      g_assert_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "[media]"));
+    }
+  /* Media off: signalling only, the publish times out as before. */
+  AmsMiniServer *server = server_new ("[media]\nenabled=false\n[server]\nstart-timeout-ms=300\n");
+  Endpoint *pub = publish (server, "off", "vp8", 320, 240, NULL);
+  wait_event (pub, "publishTimeoutError");
+  g_assert_cmpint (find_event (pub, "takeConfiguration"), <, 0);
+  endpoint_free (pub);
+  g_object_unref (server);
+}
+
+/* For SANITIZE=address builds, as in test-relay.c. */
+__attribute__ ((visibility ("default"))) const char *__lsan_default_suppressions (void);
+const char *
+__lsan_default_suppressions (void)
+{
+  return "leak:_dl_init\n";
+}
+
+__attribute__ ((visibility ("default"))) const char *__asan_default_options (void);
+const char *
+__asan_default_options (void)
+{
+  return "fast_unwind_on_malloc=0";
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  ams_media_prewarm ();
+  g_test_add_func ("/server-media/config", test_config);
+  g_test_add_func ("/server-media/bad-offer", test_bad_offer);
+  g_test_add_func ("/server-media/relay-vp8", test_relay_vp8);
+  g_test_add_func ("/server-media/relay-h264", test_relay_h264);
+  g_test_add_func ("/server-media/play-before-offer", test_play_before_offer);
+  return g_test_run ();
+}
