@@ -1323,10 +1323,15 @@ static gboolean
 add_candidate_now (AmsPeer *peer, int label, const char *mid, const char *candidate,
                    GError **error)
 {
-  if (label < 0) {
-    g_mutex_lock (&peer->lock);
+  g_mutex_lock (&peer->lock);
+  if (label < 0)
     label = ams_sdp_mid_to_index (peer->remote_sdp, mid);
-    g_mutex_unlock (&peer->lock);
+  guint media = ams_sdp_count_media (peer->remote_sdp);
+  g_mutex_unlock (&peer->lock);
+  if (label >= (int) media) {
+    g_set_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT,
+                 "candidate for m-line %d, but the remote SDP has %u", label, media);
+    return FALSE;
   }
   if (label < 0) {
     g_set_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT,

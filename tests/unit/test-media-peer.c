@@ -587,6 +587,25 @@ test_bad_input (void)
   g_assert_no_error (error);
   g_assert_false (ams_peer_send_text (p.receiver, "x", &error));
   g_assert_error (error, AMS_ERROR, AMS_ERROR_NOT_CONNECTED);
+  g_clear_error (&error);
+  pair_clear (&p);
+
+  /* Candidates naming m-lines or mids the remote SDP does not have. */
+  pair_init (&p);
+  AmsPeerOptions send;
+  loopback_options (&send, AMS_PEER_SEND);
+  loopback_options (&o, AMS_PEER_RECEIVE);
+  start_pair (&p, &send, &o);
+  g_assert_true (run_until (&p, enough_media, TIMEOUT_S));
+  const char *lo = "candidate:1 1 UDP 2122252543 127.0.0.1 5000 typ host";
+  g_assert_false (ams_peer_add_ice_candidate (p.receiver, 7, NULL, lo, &error));
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ams_peer_add_ice_candidate (p.receiver, -1, "nosuchmid", lo, &error));
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ams_peer_add_ice_candidate (p.receiver, -1, NULL, lo, &error));
+  g_assert_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT);
   pair_clear (&p);
 }
 
