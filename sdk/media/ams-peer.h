@@ -70,7 +70,8 @@ typedef struct {
   guint        stun_pacing_ms;     /* 0: 5 ms (libnice default 20 ms: slower checks) */
 
   /* Tunings. */
-  gint         latency_ms;         /* webrtcbin jitterbuffer; -1 (default): 50 ms */
+  gint         latency_ms;         /* webrtcbin jitterbuffer; -1 (default): 100 ms (GStreamer's
+                                      200 ms delays every first frame, twice behind a relay) */
 
   /* Relay mode: add webrtcbin to this bin (the caller owns state, bus and
    * linking) instead of a private pipeline; no sources, decoders or sinks
@@ -107,9 +108,12 @@ typedef struct {
   void (*state_changed) (AmsPeer *peer, AmsPeerStateKind kind, int state, gpointer user_data);
   /* A fatal or pipeline error. The peer keeps existing until freed. */
   void (*error) (AmsPeer *peer, const GError *error, gpointer user_data);
-  /* Each decoded video frame; @frames counts them from 1. */
+  /* Each decoded video frame (when recording: each received frame); @frames
+   * counts them from 1; @width/@height are the decoded size (0 when recording
+   * a codec whose parser gives none). */
   void (*video_frame) (AmsPeer *peer, guint64 frames, guint width, guint height, gpointer user_data);
-  /* Each decoded (or, when recording, received) audio buffer. */
+  /* Decoded (or, when recording, received) audio buffers: called for the
+   * first one and then every 25th (about every half second of Opus). */
   void (*audio_buffer) (AmsPeer *peer, guint64 buffers, gpointer user_data);
   /* An appsink sample of decoded video (only when set: it replaces the
    * video sink). (transfer none) */
