@@ -13,9 +13,7 @@
 #include <amsclient/ams-error.h>
 #include <amsclient/ams-event.h>
 #include <amsclient/ams-client.h>
-#if __has_include(<amsclient/ams-stream.h>)
 #include <amsclient/ams-stream.h>
-#endif
 #if __has_include(<amsclient/ams-conference.h>)
 #include <amsclient/ams-conference.h>
 #endif
