@@ -7,6 +7,7 @@
 #   make fuzz       FUZZ_SECONDS=N runs every libFuzzer target
 #   make bench      benchmarks (print ratios against references, never fail)
 #   make interop    the official JavaScript SDK in Chromium against us
+#   make soak       the load suite with the full soak (LOAD_SECONDS=60)
 #   SANITIZE=address,undefined builds everything with sanitizers in build-san/
 
 VERSION     := 0.1.0
@@ -63,7 +64,7 @@ TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/obj/%.o)
 FUZZ_SRCS   := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 
 .PHONY: all deps check check-unit check-e2e demo install uninstall clean fuzz bench interop \
-        check-install check-man check-fuzz valgrind
+        check-install check-man check-fuzz valgrind soak
 
 all: $(DEPS_STAMP) $(LIB_SO) $(LIB_A) $(AMSCLIENT) $(MINISERVER)
 
@@ -156,6 +157,10 @@ bench: all tests
 interop: all
 	@sh scripts/install-deps.sh interop
 	@BUILD=$(BUILD) tests/interop/run-interop.sh
+
+# The load suite alone with the full-length soak (make check runs it shorter).
+soak: all
+	@BUILD=$(BUILD) LOAD_SECONDS=$(or $(LOAD_SECONDS),60) TESTS=tests/load/ tests/run-tests.sh
 
 valgrind: all tests
 	@BUILD=$(BUILD) AMS_VALGRIND=1 tests/run-tests.sh

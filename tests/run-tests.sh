@@ -5,6 +5,7 @@
 #   build/tests/test-*        unit tests (GLib test framework, run with --tap)
 #   tests/e2e/*.sh            end to end: real servers, real media, loopback only
 #   tests/faults/*.sh         fault injection
+#   tests/load/*.sh           load and soak (LOAD_SECONDS, default 15; `make soak` runs 60)
 #   tests/interop/*.sh        the official JavaScript SDK in Chromium
 #   tests/build/*.sh          install, pkg-config, man pages, fuzzers, samples
 # A suite that exits non-zero without reporting a failure counts as one.
@@ -30,7 +31,7 @@ failures=()
 
 suites=()
 for f in "$BUILD"/tests/test-*; do [ -x "$f" ] && suites+=("$f"); done
-for d in tests/build tests/e2e tests/faults tests/interop; do
+for d in tests/build tests/e2e tests/faults tests/load tests/interop; do
   for f in "$d"/*.sh; do [ -f "$f" ] && suites+=("$f"); done
 done
 # run-interop.sh is `make interop`'s runner of the interop suites, not a suite.
