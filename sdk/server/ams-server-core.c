@@ -40,6 +40,7 @@ typedef struct {
   char      *stream_id;
   AmsConnId  conn;
   char      *subscriber_id;
+  char      *user_publish_id;  /* multitrack: own subtrack, not played back */
   gboolean   started;
 } Play;
 
@@ -124,6 +125,7 @@ play_free (Play *p)
 {
   g_free (p->stream_id);
   g_free (p->subscriber_id);
+  g_free (p->user_publish_id);
   g_free (p);
 }
 
@@ -900,6 +902,7 @@ handle_play (AmsServerCore *core, const Ctx *ctx, Conn *c, AmsMessage *msg, cons
   p->stream_id = g_strdup (sid);
   p->conn = c->id;
   p->subscriber_id = g_strdup (ams_message_get_string (msg, "subscriberId"));
+  p->user_publish_id = g_strdup (empty_to_null (ams_message_get_string (msg, "userPublishId")));
   g_hash_table_insert (players_of (core, sid, TRUE), &p->conn, p);
   if (core->backend.player_start)
     core->backend.player_start (core->backend_data, sid, c->id);
@@ -1881,6 +1884,15 @@ void
 ams_server_core_media_local_sdp (AmsServerCore *core, const char *stream_id, AmsConnId conn,
                                  const char *type, const char *sdp, gint64 now_us, GPtrArray *out)
 {
+  ams_server_core_media_local_sdp_mapped (core, stream_id, conn, type, sdp, NULL, now_us, out);
+}
+
+void
+ams_server_core_media_local_sdp_mapped (AmsServerCore *core, const char *stream_id,
+                                        AmsConnId conn, const char *type, const char *sdp,
+                                        const char *const *id_mapping, gint64 now_us,
+                                        GPtrArray *out)
+{
   const char *subscriber = NULL;
   if (sdp == NULL || type == NULL || !session_exists (core, stream_id, conn, &subscriber))
     return;
@@ -1890,6 +1902,13 @@ ams_server_core_media_local_sdp (AmsServerCore *core, const char *stream_id, Ams
   ams_message_set_string (m, "type", type);
   ams_message_set_string (m, "sdp", sdp);
   ams_message_set_string (m, "subscriberId", subscriber);
+  if (id_mapping)
+    {
+      json_object *map = json_object_new_object ();
+      for (const char *const *p = id_mapping; p[0] && p[1]; p += 2)
+        json_object_object_add (map, p[0], json_object_new_string (p[1]));
+      ams_message_set_json (m, "idMapping", map);
+    }
   send_msg (core, &ctx, conn, m, out);
 }
 
@@ -2018,4 +2037,37 @@ gboolean
 ams_server_core_stream_is_active (AmsServerCore *core, const char *stream_id)
 {
   return stream_id && playable (core, stream_id);
+}
+
+const char *
+ams_server_core_get_main_track (AmsServerCore *core, const char *stream_id)
+{
+  Stream *s = stream_id ? g_hash_table_lookup (core->streams, stream_id) : NULL;
+  return s ? s->main_track : NULL;
+}
+
+gboolean
+ams_server_core_is_main_track (AmsServerCore *core, const char *id)
+{
+  return id && !g_hash_table_contains (core->streams, id)
+         && g_hash_table_contains (core->main_tracks, id);
+}
+
+char **
+ams_server_core_dup_subtracks (AmsServerCore *core, const char *main_track)
+{
+  GPtrArray *subs = main_track ? g_hash_table_lookup (core->main_tracks, main_track) : NULL;
+  GStrvBuilder *b = g_strv_builder_new ();
+  for (guint i = 0; subs && i < subs->len; i++)
+    g_strv_builder_add (b, g_ptr_array_index (subs, i));
+  char **v = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return v;
+}
+
+const char *
+ams_server_core_get_user_publish_id (AmsServerCore *core, const char *stream_id, AmsConnId conn)
+{
+  Play *p = stream_id ? play_lookup (core, stream_id, conn) : NULL;
+  return p ? p->user_publish_id : NULL;
 }

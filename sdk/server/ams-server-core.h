@@ -185,6 +185,12 @@ gint64 ams_server_core_next_deadline (AmsServerCore *core);
 void ams_server_core_media_local_sdp (AmsServerCore *core, const char *stream_id, AmsConnId conn,
                                       const char *type, const char *sdp, gint64 now_us,
                                       GPtrArray *out);
+/* The same with `idMapping` (multitrack play): @id_mapping is NULL or a
+ * NULL-terminated list of pairs mid, track id. */
+void ams_server_core_media_local_sdp_mapped (AmsServerCore *core, const char *stream_id,
+                                             AmsConnId conn, const char *type, const char *sdp,
+                                             const char *const *id_mapping, gint64 now_us,
+                                             GPtrArray *out);
 /* Emits takeCandidate (label an integer). */
 void ams_server_core_media_local_candidate (AmsServerCore *core, const char *stream_id,
                                             AmsConnId conn, gint64 label, const char *mid,
@@ -213,5 +219,17 @@ void ams_server_core_media_failed (AmsServerCore *core, const char *stream_id, A
 guint    ams_server_core_get_n_connections (AmsServerCore *core);
 guint    ams_server_core_get_n_publishers (AmsServerCore *core);
 gboolean ams_server_core_stream_is_active (AmsServerCore *core, const char *stream_id);
+
+/* Multitrack, for the media backend. (transfer none): valid until the next
+ * core call. NULL when @stream_id is not a subtrack. */
+const char *ams_server_core_get_main_track (AmsServerCore *core, const char *stream_id);
+/* TRUE when @id is a main track (room) with subtracks and not a stream itself. */
+gboolean    ams_server_core_is_main_track (AmsServerCore *core, const char *id);
+/* Returns: (transfer full): the subtrack ids of @main_track (empty when none). */
+char      **ams_server_core_dup_subtracks (AmsServerCore *core, const char *main_track);
+/* The `userPublishId` of the play of @stream_id by @conn, or NULL.
+ * (transfer none) */
+const char *ams_server_core_get_user_publish_id (AmsServerCore *core, const char *stream_id,
+                                                 AmsConnId conn);
 
 G_END_DECLS
