@@ -19,6 +19,8 @@ struct _CliSession {
   guint        grace_id;
   gint64       connect_start;
   gboolean     was_connected;
+  CliStopFunc  stop;           /* media commands: a clean stop of their own */
+  gpointer     stop_data;
 };
 
 CliSession *
@@ -215,13 +217,28 @@ on_protocol_error (AmsClient *client, const GError *error, gpointer data)
 static void
 on_server_error (AmsClient *client, const GError *error, AmsEvent *event, gpointer data)
 {
-  cli_session_finish (data, error);
+  CliSession *session = data;
+
+  if (session->stop == NULL)
+    cli_session_finish (session, error);
 }
 
 static void
 on_stop_requested (gpointer data)
 {
-  cli_session_finish (data, NULL);
+  CliSession *session = data;
+
+  if (session->stop && !session->finishing)
+    session->stop (session->stop_data);
+  else
+    cli_session_finish (session, NULL);
+}
+
+void
+cli_session_set_media_handlers (CliSession *session, CliStopFunc stop, gpointer user_data)
+{
+  session->stop = stop;
+  session->stop_data = user_data;
 }
 
 int

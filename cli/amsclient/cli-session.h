@@ -6,6 +6,7 @@
 #include <amsclient/amsclient.h>
 
 #include "cli-options.h"
+#include "cli-signals.h"
 
 typedef struct _CliSession CliSession;
 
@@ -35,3 +36,9 @@ void cli_session_finish (CliSession *session, const GError *error);
  * @seconds; cli_session_disarm_timeout() cancels it. */
 void cli_session_arm_timeout (CliSession *session, double seconds, const char *what);
 void cli_session_disarm_timeout (CliSession *session);
+
+/* Media commands: the first SIGINT/SIGTERM calls @stop (which stops the
+ * stream cleanly, then calls cli_session_finish()) instead of finishing at
+ * once, and server `error`s are left to the command: its stream reports
+ * those that are its own. */
+void cli_session_set_media_handlers (CliSession *session, CliStopFunc stop, gpointer user_data);

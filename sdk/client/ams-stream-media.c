@@ -190,6 +190,9 @@ on_video_sample (AmsPeer *peer, GstSample *sample, gpointer data)
 static void
 emit_channel (AmsStream *self, gboolean open, const char *label)
 {
+  /* A channel the remote opened may report "open" twice. */
+  if (self->data_open == open)
+    return;
   self->data_open = open;
   AmsEvent *event = _ams_stream_new_event (self, "data-channel");
   ams_event_set_bool (event, "open", open);

@@ -563,6 +563,8 @@ ams_stream_class_init (AmsStreamClass *klass)
                                         G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
+  /* GST_TYPE_SAMPLE exists once GStreamer is initialised. */
+  ams_media_init ();
   GType event_type = AMS_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE;
   GType string_type = G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE;
   GType error_type = G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE;
