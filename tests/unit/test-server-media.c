@@ -536,6 +536,159 @@ test_config (void)
   g_object_unref (server);
 }
 
+/* What Chromium offers when it publishes (trimmed: no candidates): RTP
+ * header extensions, RTX, several codecs, an application m-line. */
+static const char chrome_offer[] =
+  "v=0\r\n"
+  "o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n"
+  "s=-\r\n"
+  "t=0 0\r\n"
+  "a=group:BUNDLE 0 1 2\r\n"
+  "a=extmap-allow-mixed\r\n"
+  "a=msid-semantic: WMS stream\r\n"
+  "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103\r\n"
+  "c=IN IP4 0.0.0.0\r\n"
+  "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+  "a=ice-ufrag:abcd\r\n"
+  "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+  "a=ice-options:trickle\r\n"
+  "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n"
+  "a=setup:actpass\r\n"
+  "a=mid:0\r\n"
+  "a=extmap:1 urn:ietf:params:rtp-hdrext:toffset\r\n"
+  "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+  "a=extmap:3 urn:3gpp:video-orientation\r\n"
+  "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+  "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+  "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+  "a=sendonly\r\n"
+  "a=msid:stream v1\r\n"
+  "a=rtcp-mux\r\n"
+  "a=rtcp-rsize\r\n"
+  "a=rtpmap:96 VP8/90000\r\n"
+  "a=rtcp-fb:96 goog-remb\r\n"
+  "a=rtcp-fb:96 transport-cc\r\n"
+  "a=rtcp-fb:96 ccm fir\r\n"
+  "a=rtcp-fb:96 nack\r\n"
+  "a=rtcp-fb:96 nack pli\r\n"
+  "a=rtpmap:97 rtx/90000\r\n"
+  "a=fmtp:97 apt=96\r\n"
+  "a=rtpmap:102 H264/90000\r\n"
+  "a=rtcp-fb:102 nack pli\r\n"
+  "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
+  "a=rtpmap:103 rtx/90000\r\n"
+  "a=fmtp:103 apt=102\r\n"
+  "a=ssrc-group:FID 1111 2222\r\n"
+  "a=ssrc:1111 cname:abc\r\n"
+  "a=ssrc:1111 msid:stream v1\r\n"
+  "a=ssrc:2222 cname:abc\r\n"
+  "a=ssrc:2222 msid:stream v1\r\n"
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n"
+  "c=IN IP4 0.0.0.0\r\n"
+  "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+  "a=ice-ufrag:abcd\r\n"
+  "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+  "a=ice-options:trickle\r\n"
+  "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n"
+  "a=setup:actpass\r\n"
+  "a=mid:1\r\n"
+  "a=extmap:14 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+  "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+  "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+  "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+  "a=sendonly\r\n"
+  "a=msid:stream a1\r\n"
+  "a=rtcp-mux\r\n"
+  "a=rtpmap:111 opus/48000/2\r\n"
+  "a=rtcp-fb:111 transport-cc\r\n"
+  "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+  "a=rtpmap:63 red/48000/2\r\n"
+  "a=fmtp:63 111/111\r\n"
+  "a=rtpmap:9 G722/8000\r\n"
+  "a=rtpmap:0 PCMU/8000\r\n"
+  "a=rtpmap:8 PCMA/8000\r\n"
+  "a=rtpmap:13 CN/8000\r\n"
+  "a=rtpmap:110 telephone-event/48000\r\n"
+  "a=rtpmap:126 telephone-event/8000\r\n"
+  "a=ssrc:3333 cname:abc\r\n"
+  "a=ssrc:3333 msid:stream a1\r\n"
+  "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+  "c=IN IP4 0.0.0.0\r\n"
+  "a=ice-ufrag:abcd\r\n"
+  "a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+  "a=ice-options:trickle\r\n"
+  "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n"
+  "a=setup:actpass\r\n"
+  "a=mid:2\r\n"
+  "a=sctp-port:5000\r\n"
+  "a=max-message-size:262144\r\n";
+
+static gboolean
+has_offer (gpointer data)
+{
+  return find_event (data, "takeConfiguration") >= 0;
+}
+
+/* A browser publisher: the relay declares no header extension in its answer
+ * (so none are sent to it), answers the data channel, and offers players the
+ * chosen codec with the browser's SSRC and no header extension either. */
+static void
+test_browser_offer (void)
+{
+  AmsMiniServer *server = server_new (NULL);
+  Endpoint *pub = endpoint_new (server, "browser", FALSE);
+  AmsPublishParams params;
+  ams_publish_params_init (&params, "browser");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ams_client_publish (pub->client, &params, &error));
+  wait_event (pub, "start");
+  g_assert_true (ams_client_take_configuration (pub->client, "browser", "offer", chrome_offer,
+                                                &error));
+  const char *j = wait_event (pub, "takeConfiguration");
+  g_assert_nonnull (strstr (j, "\"type\":\"answer\""));
+  g_assert_null (strstr (j, "a=extmap"));
+  g_assert_nonnull (strstr (j, "m=application"));
+  g_assert_nonnull (strstr (j, "VP8/90000"));
+
+  Endpoint *player = endpoint_new (server, "browser", FALSE);
+  AmsPlayParams play;
+  ams_play_params_init (&play, "browser");
+  g_assert_true (ams_client_play (player->client, &play, &error));
+  g_assert_true (spin_until (has_offer, player, TIMEOUT_S));
+  j = g_ptr_array_index (player->json, find_event (player, "takeConfiguration"));
+  g_assert_nonnull (strstr (j, "\"type\":\"offer\""));
+  g_assert_nonnull (strstr (j, "VP8/90000"));
+  g_assert_nonnull (strstr (j, "a=ssrc:1111 "));
+  g_assert_nonnull (strstr (j, "a=ssrc:3333 "));
+  g_assert_nonnull (strstr (j, "m=application"));
+  g_assert_null (strstr (j, "a=extmap"));
+  endpoint_free (player);
+  endpoint_free (pub);
+  g_object_unref (server);
+}
+
+/* The publisher's media stops while its socket stays: after the publisher
+ * timeout it is told, and so are its players. */
+static void
+test_publisher_timeout (void)
+{
+  AmsMiniServer *server = server_new ("[media]\npublisher-timeout-ms=1000\n");
+  Endpoint *pub = publish (server, "quiet", "vp8", 320, 240, NULL);
+  wait_event (pub, "publish_started");
+  Endpoint *player = play (server, "quiet");
+  g_assert_true (spin_until (decoded_60, player, TIMEOUT_S));
+  gint64 stopped = g_get_monotonic_time ();
+  g_clear_pointer (&pub->peer, ams_peer_free);
+  wait_event (player, "play_finished");
+  g_test_message ("players told %.0f ms after the publisher's media stopped",
+                  (g_get_monotonic_time () - stopped) / 1000.0);
+  wait_event (pub, "publish_finished");
+  g_assert_cmpint (find_event (pub, "noPacketReceivedForTimeoutDuration"), >=, 0);
+  endpoint_free (player);
+  endpoint_free (pub);
+  g_object_unref (server);
+}
+
 /* For SANITIZE=address builds, as in test-relay.c. */
 __attribute__ ((visibility ("default"))) const char *__lsan_default_suppressions (void);
 const char *
@@ -562,5 +715,7 @@ main (int argc, char **argv)
   g_test_add_func ("/server-media/relay-vp8", test_relay_vp8);
   g_test_add_func ("/server-media/relay-h264", test_relay_h264);
   g_test_add_func ("/server-media/play-before-offer", test_play_before_offer);
+  g_test_add_func ("/server-media/browser-offer", test_browser_offer);
+  g_test_add_func ("/server-media/publisher-timeout", test_publisher_timeout);
   return g_test_run ();
 }
