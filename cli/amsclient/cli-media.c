@@ -10,9 +10,14 @@
 #include <stdio.h>
 #include <unistd.h>
 
-/* A call that reached --frames stays up this long (or until the other peer
- * leaves), so that the other side can reach its own count too. */
-#define P2P_LINGER_MS 2000
+/* A call that reached --frames tells the other peer (peerMessageCommand
+ * "framesReached") and stays up until that peer has reached its own count
+ * (its framesReached, or its leave), at most this long. */
+#define P2P_LINGER_MS 5000
+#define FRAMES_REACHED "framesReached"
+/* How long the end of a session (stop, leave) may wait for the server's
+ * confirmation before the socket is closed anyway. */
+#define END_ACK_MS 1000
 /* Publishers count frames sent from statistics; poll them this often. */
 #define SENT_FRAMES_POLL_MS 200
 
@@ -26,10 +31,13 @@ typedef struct {
   guint64      frames;            /* video frames decoded (sent, for publish), all peers */
   guint        width, height;
   gboolean     goal_reached;
+  gboolean     other_reached;     /* p2p: the other peer's framesReached */
   gboolean     ending;
+  GError      *end_error;         /* the outcome, while the end is confirmed */
+  gulong       ack_handler;
   gboolean     tty;
 
-  guint        duration_id, linger_id, poll_id;
+  guint        duration_id, linger_id, poll_id, ack_id;
 
   /* --send-data */
   GIOChannel  *input;
@@ -135,11 +143,52 @@ print_summary (CliMedia *m)
                          stats.audio_buffers);
 }
 
+static void
+finish_session (CliMedia *m)
+{
+  g_autoptr (GError) error = g_steal_pointer (&m->end_error);
+
+  g_clear_handle_id (&m->ack_id, g_source_remove);
+  if (m->ack_handler) {
+    g_signal_handler_disconnect (cli_session_get_client (m->session), m->ack_handler);
+    m->ack_handler = 0;
+  }
+  cli_session_finish (m->session, error);
+}
+
+static gboolean
+on_ack_timeout (gpointer data)
+{
+  CliMedia *m = data;
+  m->ack_id = 0;
+  cli_output_progress ("the server did not confirm the end of the session");
+  finish_session (m);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_ack (AmsClient *client, AmsEvent *event, const char *stream_id, gpointer data)
+{
+  CliMedia *m = data;
+  const char *definition = ams_event_get_name (event);
+
+  if (g_strcmp0 (stream_id, ams_stream_get_stream_id (m->stream)) != 0)
+    return;
+  if (g_str_equal (definition, "leaved") || g_str_equal (definition, "publish_finished") ||
+      g_str_equal (definition, "play_finished"))
+    finish_session (m);
+}
+
 /* Ends the run: stream stopped (stop/leave, recording finalised), summary,
- * then the session closes the socket with 1000. NULL @error: success. */
+ * the server's confirmation awaited (bounded), then the session closes the
+ * socket with 1000. NULL @error: success. */
 static void
 media_end (CliMedia *m, const GError *error)
 {
+  AmsClient *client = cli_session_get_client (m->session);
+  AmsStreamState state = ams_stream_get_state (m->stream);
+  gboolean confirm;
+
   if (m->ending)
     return;
   m->ending = TRUE;
@@ -147,9 +196,22 @@ media_end (CliMedia *m, const GError *error)
   g_clear_handle_id (&m->linger_id, g_source_remove);
   g_clear_handle_id (&m->poll_id, g_source_remove);
   g_clear_handle_id (&m->input_watch, g_source_remove);
+  /* Only a live session on a live connection has an end to confirm. */
+  confirm = state != AMS_STREAM_STATE_IDLE && state != AMS_STREAM_STATE_FINISHED &&
+            state != AMS_STREAM_STATE_FAILED &&
+            ams_client_get_state (client) == AMS_CLIENT_STATE_CONNECTED;
+  if (error)
+    m->end_error = g_error_copy (error);
+  if (confirm)
+    m->ack_handler = g_signal_connect (client, "notification", G_CALLBACK (on_ack), m);
   ams_stream_stop (m->stream);
   print_summary (m);
-  cli_session_finish (m->session, error);
+  if (!confirm) {
+    finish_session (m);
+    return;
+  }
+  if (m->ack_handler)   /* not already confirmed */
+    m->ack_id = g_timeout_add (END_ACK_MS, on_ack_timeout, m);
 }
 
 /* The stream ended by itself, or time is up: success unless --frames
@@ -200,9 +262,27 @@ goal_reached (CliMedia *m)
   m->goal_reached = TRUE;
   cli_output_progress ("%" G_GINT64_FORMAT " video frames %s", m->frames_goal,
                        m->request->kind == CLI_MEDIA_PUBLISH ? "sent" : "decoded");
-  if (m->request->kind == CLI_MEDIA_P2P)
-    m->linger_id = g_timeout_add (P2P_LINGER_MS, on_linger_done, m);
-  else
+  if (m->request->kind != CLI_MEDIA_P2P || m->other_reached) {
+    media_end (m, NULL);
+    return;
+  }
+  /* Tell the other peer, and give it time to reach its own count. */
+  ams_client_peer_message (cli_session_get_client (m->session),
+                           ams_stream_get_stream_id (m->stream), FRAMES_REACHED, NULL, NULL);
+  m->linger_id = g_timeout_add (P2P_LINGER_MS, on_linger_done, m);
+}
+
+static void
+on_peer_message (AmsClient *client, AmsEvent *event, const char *stream_id,
+                 const char *definition, gpointer data)
+{
+  CliMedia *m = data;
+
+  if (g_strcmp0 (stream_id, ams_stream_get_stream_id (m->stream)) != 0 ||
+      g_strcmp0 (definition, FRAMES_REACHED) != 0)
+    return;
+  m->other_reached = TRUE;
+  if (m->goal_reached && !m->ending)
     media_end (m, NULL);
 }
 
@@ -352,6 +432,7 @@ on_peer_left (AmsStream *stream, gpointer data)
 
   cli_output_progress ("the other peer left");
   /* Reached our count and lingering for the other side: it is done. */
+  m->other_reached = FALSE;
   if (m->goal_reached && !m->ending)
     media_end (m, NULL);
 }
@@ -456,6 +537,8 @@ media_clear (CliMedia *m)
   g_clear_handle_id (&m->linger_id, g_source_remove);
   g_clear_handle_id (&m->poll_id, g_source_remove);
   g_clear_handle_id (&m->input_watch, g_source_remove);
+  g_clear_handle_id (&m->ack_id, g_source_remove);
+  g_clear_error (&m->end_error);
   g_clear_pointer (&m->input, g_io_channel_unref);
   g_queue_clear_full (&m->lines, g_free);
   if (m->stream) {
@@ -530,6 +613,8 @@ cli_media_session_run (const CliMediaRequest *request)
   g_signal_connect (m.stream, "data", G_CALLBACK (on_data), &m);
   g_signal_connect (m.stream, "stats", G_CALLBACK (on_stats), &m);
 
+  g_signal_connect (cli_session_get_client (session), "peer-message",
+                    G_CALLBACK (on_peer_message), &m);
   cli_session_set_media_handlers (session, on_stop_requested, &m);
   status = cli_session_run (session, on_ready, &m);
   media_clear (&m);
