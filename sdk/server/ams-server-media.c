@@ -9,6 +9,7 @@
 #include "server/ams-mini-server-private.h"
 #include "media/ams-relay.h"
 
+#include <nice/interfaces.h>
 #include <string.h>
 
 #define MAX_PENDING_CANDIDATES 64
@@ -134,6 +135,38 @@ parse_protocols (const char *text, guint *mask)
   return TRUE;
 }
 
+static gboolean
+is_loopback_or_any (const char *address)
+{
+  return g_str_has_prefix (address, "127.") || strcmp (address, "::1") == 0
+         || strcmp (address, "0.0.0.0") == 0 || strcmp (address, "::") == 0;
+}
+
+/* Where ICE gathers by default: a server on one public address uses that
+ * one; a server on loopback (or everywhere) serves clients of this machine,
+ * which gather on loopback only when told to and on the other interfaces
+ * otherwise (libnice skips loopback when there are others), so every local
+ * address, loopback included. */
+static char *
+default_ice_addresses (const char *bind_address)
+{
+  if (!is_loopback_or_any (bind_address))
+    return g_strdup (bind_address);
+  GList *ips = nice_interfaces_get_local_ips (TRUE);
+  GString *list = g_string_new (NULL);
+  for (GList *l = ips; l; l = l->next)
+    {
+      const char *ip = l->data;
+      if (g_str_has_prefix (ip, "fe80:"))
+        continue;   /* link-local needs a scope id */
+      g_string_append_printf (list, "%s%s", list->len ? "," : "", ip);
+    }
+  g_list_free_full (ips, g_free);
+  if (list->len == 0)
+    g_string_append (list, "127.0.0.1");
+  return g_string_free (list, FALSE);
+}
+
 /* Relay options from [media]; strings point into @strings (kept alive by the caller). */
 static gboolean
 read_options (GKeyFile *kf, const char *bind_address, AmsRelayOptions *o, GPtrArray *strings,
@@ -145,9 +178,8 @@ read_options (GKeyFile *kf, const char *bind_address, AmsRelayOptions *o, GPtrAr
   o->distribution = AMS_RELAY_DISTRIBUTION_ALL;
 
   char *local = g_key_file_get_string (kf, "media", "ice-address", NULL);
-  if (local == NULL && bind_address && *bind_address && strcmp (bind_address, "0.0.0.0") != 0
-      && strcmp (bind_address, "::") != 0)
-    local = g_strdup (bind_address);   /* one interface served: gather only there */
+  if (local == NULL && bind_address && *bind_address)
+    local = default_ice_addresses (bind_address);
   if (local)
     {
       g_strstrip (local);
@@ -155,8 +187,6 @@ read_options (GKeyFile *kf, const char *bind_address, AmsRelayOptions *o, GPtrAr
       o->local_address = *local ? local : NULL;
     }
   char *filter = g_key_file_get_string (kf, "media", "candidate-address", NULL);
-  if (filter == NULL && o->local_address)
-    filter = g_strdup (o->local_address);
   if (filter)
     {
       g_strstrip (filter);
