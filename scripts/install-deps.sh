@@ -11,7 +11,7 @@ build_pkgs="build-essential pkg-config libglib2.0-dev libjson-c-dev libssl-dev
  gstreamer1.0-nice gstreamer1.0-tools libnice-dev"
 test_pkgs="clang libclang-rt-14-dev valgrind man-db groff-base
  gobject-introspection libgirepository1.0-dev gir1.2-gstreamer-1.0 python3-gi
- openssl iproute2 iptables"
+ openssl iproute2 iptables gstreamer1.0-plugins-base-apps"
 interop_pkgs="chromium nodejs npm"
 
 want="$build_pkgs"
