@@ -14,8 +14,6 @@
 #include <amsclient/ams-event.h>
 #include <amsclient/ams-client.h>
 #include <amsclient/ams-stream.h>
-#if __has_include(<amsclient/ams-conference.h>)
 #include <amsclient/ams-conference.h>
-#endif
 #include <amsclient/ams-mini-server.h>
 #undef AMSCLIENT_INSIDE
