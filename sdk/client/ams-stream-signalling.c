@@ -118,7 +118,8 @@ on_take_configuration (AmsClient *client, AmsEvent *event, const char *stream_id
     else
       apply_remote (self, "answer", sdp);
   } else if (self->kind == AMS_STREAM_PUBLISH) {
-    fail_with (self, AMS_ERROR_NEGOTIATION, "the server sent an offer to a publisher");
+    /* For a player of the same id on this socket: not ours. */
+    g_debug ("stream %s: an offer is not for a publisher; ignored", self->stream_id);
   } else if (self->peer != NULL && self->remote_set) {
     /* A re-offer on the same connection: tracks came or went. */
     apply_remote (self, "offer", sdp);

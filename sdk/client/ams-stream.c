@@ -283,7 +283,9 @@ ams_stream_new (AmsClient *client, AmsStreamKind kind, const char *stream_id,
 
   AmsStream *self = g_object_new (AMS_TYPE_STREAM, NULL);
   self->client = g_object_ref (client);
-  self->context = g_main_context_ref (ams_client_get_context (client));
+  GMainContext *context = ams_client_get_context (client);
+  /* NULL stands for the global default context. */
+  self->context = g_main_context_ref (context ? context : g_main_context_default ());
   self->kind = kind;
   self->stream_id = g_strdup (stream_id);
   copy_options (self, options);
