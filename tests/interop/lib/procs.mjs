@@ -15,8 +15,9 @@ export const appName = 'WebRTCAppEE';
 
 // Chromium and the other suites keep this 2-core machine busy: the server's
 // CPU guard (highResourceUsage above 75 %, as in AMS) would refuse sessions at
-// random, and it is not what these scenarios test.
-export const defaultServerConfig = '[server]\ncpu-limit=0\n';
+// random, and it is not what these scenarios test. The relay gathers and
+// accepts loopback candidates only.
+export const defaultServerConfig = '[server]\ncpu-limit=0\n[media]\nice-address=127.0.0.1\ncandidate-address=127.0.0.1\n';
 
 export function wsUrl(port) { return `ws://127.0.0.1:${port}/${appName}/websocket`; }
 
@@ -55,6 +56,8 @@ export async function startMiniServer({ port = 0, args = [], config = defaultSer
   const child = spawn(miniServerBin, ['--bind', '127.0.0.1', '--port', String(port), '--config', configFile, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const handle = { child, pid: child.pid, port: 0, url: null, output: [] };
+  // A binary that cannot be executed (being rebuilt, say) is an error line, not a crash.
+  child.on('error', (e) => handle.output.push(`spawn: ${e.message}`));
   onCleanup(() => stopChild(child));
   const rlErr = readline.createInterface({ input: child.stderr });
   rlErr.on('line', (l) => { handle.output.push(l); if (process.env.AMS_INTEROP_VERBOSE) process.stderr.write(`# server: ${l}\n`); });
@@ -90,6 +93,7 @@ export function startCli(args, { name = 'amsclient' } = {}) {
     env: { ...process.env, AMSCLIENT_NO_CONFIG: '1' },
   });
   const handle = { child, pid: child.pid, name, args, t0, events: [], stderr: [], waiters: [] };
+  child.on('error', (e) => handle.stderr.push(`spawn: ${e.message}`));
   onCleanup(() => stopChild(child));
   readline.createInterface({ input: child.stdout }).on('line', (line) => {
     let ev;
@@ -104,7 +108,10 @@ export function startCli(args, { name = 'amsclient' } = {}) {
     handle.stderr.push(l);
     if (process.env.AMS_INTEROP_VERBOSE) process.stderr.write(`# ${name} stderr: ${l}\n`);
   });
-  handle.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  handle.exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (e) => { if (child.exitCode === null) resolve({ code: null, signal: null, error: e.message }); });
+  });
   handle.waitFor = (pred, timeoutMs) => {
     const found = handle.events.find(pred);
     if (found) return Promise.resolve(found);
