@@ -6,6 +6,7 @@
 #include "cli-media.h"
 #include "cli-output.h"
 #include "cli-session.h"
+#include "cli-conference.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -558,13 +559,8 @@ cli_media_session_run (const CliMediaRequest *request)
   const char *stream_id;
   int status;
 
-  if (request->kind == CLI_MEDIA_CONFERENCE) {
-    /* Rooms come with AmsConference; say so plainly rather than pretend. */
-    error = g_error_new (AMS_ERROR, AMS_ERROR_FAILED,
-                         "'%s' is not available yet: this libamsclient has no conference "
-                         "sessions", kind_name (request->kind));
-    return cli_output_fail (error);
-  }
+  if (request->kind == CLI_MEDIA_CONFERENCE)
+    return cli_conference_run (request);   /* one AmsConference: cli-conference.c */
 
   session = cli_session_new (request->options, TRUE, &error);
   if (session == NULL)

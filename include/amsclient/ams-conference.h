@@ -308,9 +308,11 @@ AMS_API const GError *ams_conference_get_error (AmsConference *self);
  * "event"              (AmsEvent *event)  every event below as one AmsEvent
  *                      with a "room" field ("conference-state",
  *                      "participant-joined", "participant-left",
- *                      "track-added", "track-removed", "data",
- *                      "data-channel", "error"), plus every event of the
- *                      conference's streams except their "data", for logging
+ *                      "track-added", "track-removed", "data", "error",
+ *                      "own-stream-state"), plus every event of the
+ *                      conference's streams (with their "streamId"; e.g.
+ *                      "data-channel" of the own stream) except their
+ *                      "data", for logging
  * "state-changed"      (AmsConferenceState old_state, AmsConferenceState new_state)
  * "participant-joined" (const char *stream_id, const char *name)  a remote
  *                      participant is in the room; @name may be NULL

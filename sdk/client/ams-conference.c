@@ -384,16 +384,6 @@ on_own_finished (AmsStream *stream, gpointer data)
   _ams_conference_fail (self, error);
 }
 
-static void
-on_own_channel (AmsStream *stream, gboolean open, gpointer data)
-{
-  AmsConference *self = data;
-  AmsEvent *event = ams_event_new ("data-channel");
-  ams_event_set_string (event, "streamId", ams_stream_get_stream_id (stream));
-  ams_event_set_bool (event, "open", open);
-  _ams_conference_emit_event (self, event);
-}
-
 gboolean
 _ams_conference_start_own (AmsConference *self, const char *main_track, GError **error)
 {
@@ -406,7 +396,6 @@ _ams_conference_start_own (AmsConference *self, const char *main_track, GError *
   g_signal_connect (self->own, "state-changed", G_CALLBACK (on_own_state), self);
   g_signal_connect (self->own, "error", G_CALLBACK (on_own_error), self);
   g_signal_connect (self->own, "finished", G_CALLBACK (on_own_finished), self);
-  g_signal_connect (self->own, "data-channel", G_CALLBACK (on_own_channel), self);
   return ams_stream_start (self->own, error);
 }
 

@@ -1,0 +1,407 @@
+/* cli-conference.c: `amsclient conference` on one AmsConference: prints
+ * what the room reports (JSON lines with --json), sends --send-data lines
+ * to the room, and leaves (leaveFromRoom / stop, confirmed by the server)
+ * when --frames is reached from every other participant, at --duration, or
+ * on the first SIGINT/SIGTERM. */
+#include "cli-conference.h"
+#include "cli-output.h"
+#include "cli-session.h"
+
+#include <unistd.h>
+
+/* A participant that reached --frames stays this long (at most) so that
+ * the others can reach theirs from it too; it goes sooner when they all
+ * left. */
+#define FRAMES_LINGER_MS 5000
+
+typedef struct {
+  const CliMediaRequest *request;
+  CliOptions    *options;
+  CliSession    *session;
+  AmsConference *conference;
+
+  gint64         frames_goal;     /* --frames, 0: none */
+  gboolean       goal_reached;
+  gboolean       ending;
+  GError        *end_error;
+  guint          duration_id, linger_id;
+
+  GIOChannel    *input;           /* --send-data */
+  guint          input_watch;
+  GQueue         lines;
+  guint64        sent, received;
+} CliConference;
+
+/* The media options of the command line (strings borrowed from @options). */
+static void
+media_options (AmsMediaOptions *media, CliOptions *options)
+{
+  ams_media_options_init (media);
+  media->video = !cli_options_get_bool (options, CLI_OPT_NO_VIDEO);
+  media->audio = !cli_options_get_bool (options, CLI_OPT_NO_AUDIO);
+  media->video_source = cli_options_get_string (options, CLI_OPT_VIDEO_SOURCE);
+  media->audio_source = cli_options_get_string (options, CLI_OPT_AUDIO_SOURCE);
+  media->file = cli_options_get_string (options, CLI_OPT_FILE);
+  media->video_codec = cli_options_get_string (options, CLI_OPT_CODEC);
+  media->video_sink = cli_options_get_string (options, CLI_OPT_VIDEO_SINK);
+  media->audio_sink = cli_options_get_string (options, CLI_OPT_AUDIO_SINK);
+  if (cli_options_is_set (options, CLI_OPT_BITRATE))
+    media->video_bitrate_kbps = (guint) cli_options_get_int (options, CLI_OPT_BITRATE);
+  if (cli_options_is_set (options, CLI_OPT_WIDTH))
+    media->width = (guint) cli_options_get_int (options, CLI_OPT_WIDTH);
+  if (cli_options_is_set (options, CLI_OPT_HEIGHT))
+    media->height = (guint) cli_options_get_int (options, CLI_OPT_HEIGHT);
+  if (cli_options_is_set (options, CLI_OPT_FPS))
+    media->framerate = (guint) cli_options_get_int (options, CLI_OPT_FPS);
+  if (cli_options_is_set (options, CLI_OPT_LATENCY))
+    media->latency_ms = (gint) cli_options_get_int (options, CLI_OPT_LATENCY);
+  media->ice_servers = cli_options_get_strv (options, CLI_OPT_ICE_SERVER);
+  media->ice_filter = cli_options_get_string (options, CLI_OPT_ICE_FILTER);
+  media->stats_interval_ms =
+      (guint) (cli_options_get_double (options, CLI_OPT_STATS_INTERVAL) * 1000);
+}
+
+/* ------------------------------------------------------------ the end */
+
+static void
+print_summary (CliConference *c)
+{
+  g_auto (GStrv) ids = ams_conference_dup_participants (c->conference);
+  const char *own = ams_conference_get_stream_id (c->conference);
+
+  for (char **id = ids; *id; id++) {
+    AmsStreamStats stats;
+    ams_conference_get_participant_stats (c->conference, *id, &stats);
+    g_autoptr (AmsEvent) event = ams_event_new ("participant-summary");
+    ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
+    ams_event_set_string (event, "streamId", *id);
+    ams_event_set_int (event, "framesDecoded", (gint64) stats.frames_decoded);
+    ams_event_set_int (event, "width", stats.width);
+    ams_event_set_int (event, "height", stats.height);
+    cli_output_event (event);
+    cli_output_progress ("%s: decoded %" G_GUINT64_FORMAT " video frames at %ux%u", *id,
+                         stats.frames_decoded, stats.width, stats.height);
+  }
+  g_autoptr (AmsEvent) event = ams_event_new ("summary");
+  ams_event_set_string (event, "kind", "conference");
+  ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
+  ams_event_set_string (event, "streamId", own);
+  ams_event_set_int (event, "participants", g_strv_length (ids));
+  ams_event_set_int (event, "dataSent", (gint64) c->sent);
+  ams_event_set_int (event, "dataReceived", (gint64) c->received);
+  cli_output_event (event);
+}
+
+static void
+finish (CliConference *c)
+{
+  g_autoptr (GError) error = g_steal_pointer (&c->end_error);
+  cli_session_finish (c->session, error);
+}
+
+/* Leaves the room; the session ends once the conference is LEFT (the
+ * server confirmed, or the bounded wait is over). NULL @error: success. */
+static void
+conference_end (CliConference *c, const GError *error)
+{
+  if (c->ending)
+    return;
+  c->ending = TRUE;
+  g_clear_handle_id (&c->duration_id, g_source_remove);
+  g_clear_handle_id (&c->linger_id, g_source_remove);
+  g_clear_handle_id (&c->input_watch, g_source_remove);
+  if (error)
+    c->end_error = g_error_copy (error);
+  print_summary (c);
+  ams_conference_leave (c->conference);
+  AmsConferenceState state = ams_conference_get_state (c->conference);
+  if (state == AMS_CONFERENCE_STATE_LEFT || state == AMS_CONFERENCE_STATE_FAILED)
+    finish (c);
+}
+
+static void
+on_stop_requested (gpointer data)
+{
+  conference_end (data, NULL);
+}
+
+static gboolean
+on_duration (gpointer data)
+{
+  CliConference *c = data;
+  c->duration_id = 0;
+  if (c->frames_goal > 0 && !c->goal_reached) {
+    g_autoptr (GError) error = g_error_new (AMS_ERROR, AMS_ERROR_TIMEOUT,
+                                            "time is up before %" G_GINT64_FORMAT " video frames "
+                                            "came from every other participant", c->frames_goal);
+    conference_end (c, error);
+    return G_SOURCE_REMOVE;
+  }
+  conference_end (c, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_linger_done (gpointer data)
+{
+  CliConference *c = data;
+  c->linger_id = 0;
+  conference_end (c, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* --frames: reached once at least one other participant is present and
+ * every one present gave N decoded frames. */
+static void
+check_goal (CliConference *c)
+{
+  if (c->frames_goal <= 0 || c->goal_reached || c->ending)
+    return;
+  g_auto (GStrv) ids = ams_conference_dup_participants (c->conference);
+  if (ids[0] == NULL)
+    return;
+  for (char **id = ids; *id; id++) {
+    AmsStreamStats stats;
+    if (!ams_conference_get_participant_stats (c->conference, *id, &stats) ||
+        (gint64) stats.frames_decoded < c->frames_goal)
+      return;
+  }
+  c->goal_reached = TRUE;
+  for (char **id = ids; *id; id++) {
+    AmsStreamStats stats;
+    ams_conference_get_participant_stats (c->conference, *id, &stats);
+    g_autoptr (AmsEvent) event = ams_event_new ("frames-reached");
+    ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
+    ams_event_set_string (event, "streamId", *id);
+    ams_event_set_int (event, "framesDecoded", (gint64) stats.frames_decoded);
+    ams_event_set_int (event, "width", stats.width);
+    ams_event_set_int (event, "height", stats.height);
+    cli_output_event (event);
+  }
+  cli_output_progress ("%" G_GINT64_FORMAT " video frames decoded from each of %u participants",
+                       c->frames_goal, g_strv_length (ids));
+  c->linger_id = g_timeout_add (FRAMES_LINGER_MS, on_linger_done, c);
+}
+
+/* ------------------------------------------------------------ data channel */
+
+static void
+flush_lines (CliConference *c)
+{
+  char *line;
+  while (ams_conference_is_data_channel_open (c->conference) &&
+         (line = g_queue_peek_head (&c->lines))) {
+    g_autoptr (GError) error = NULL;
+    if (!ams_conference_send_text (c->conference, line, &error)) {
+      cli_output_progress ("warning: data message not sent: %s", error->message);
+      return;
+    }
+    c->sent++;
+    g_free (g_queue_pop_head (&c->lines));
+  }
+}
+
+static void
+queue_line (CliConference *c, char *line)
+{
+  g_strchomp (line);
+  if (*line == '\0' || !g_utf8_validate (line, -1, NULL) || g_queue_get_length (&c->lines) >= 10000) {
+    g_free (line);
+    return;
+  }
+  g_queue_push_tail (&c->lines, line);
+}
+
+static gboolean
+on_input (GIOChannel *channel, GIOCondition condition, gpointer data)
+{
+  CliConference *c = data;
+  char *line = NULL;
+  GIOStatus status = g_io_channel_read_line (channel, &line, NULL, NULL, NULL);
+
+  if (status == G_IO_STATUS_NORMAL && line) {
+    queue_line (c, line);
+    flush_lines (c);
+    return G_SOURCE_CONTINUE;
+  }
+  g_free (line);
+  if (status == G_IO_STATUS_AGAIN)
+    return G_SOURCE_CONTINUE;
+  c->input_watch = 0;   /* end of input; queued lines still go */
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+setup_send_data (CliConference *c, GError **error)
+{
+  const char *path = cli_options_get_string (c->options, CLI_OPT_SEND_DATA);
+  if (path == NULL)
+    return TRUE;
+  if (g_str_equal (path, "-")) {
+    c->input = g_io_channel_unix_new (STDIN_FILENO);
+    c->input_watch = g_io_add_watch (c->input, G_IO_IN | G_IO_HUP | G_IO_ERR, on_input, c);
+    return TRUE;
+  }
+  g_autofree char *contents = NULL;
+  if (!g_file_get_contents (path, &contents, NULL, error))
+    return FALSE;
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
+  for (char **l = lines; *l; l++)
+    queue_line (c, g_strdup (*l));
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ conference signals */
+
+static void
+on_event (AmsConference *conference, AmsEvent *event, gpointer data)
+{
+  CliConference *c = data;
+  const char *name = ams_event_get_name (event);
+  /* The error that ends the run is printed once, by cli_output_fail. */
+  if (g_str_equal (name, "error"))
+    return;
+  cli_output_event (event);
+  if (g_str_equal (name, "data-channel"))
+    flush_lines (c);
+}
+
+static void
+on_state_changed (AmsConference *conference, int old_state, int new_state, gpointer data)
+{
+  CliConference *c = data;
+  switch ((AmsConferenceState) new_state) {
+  case AMS_CONFERENCE_STATE_JOINED:
+    cli_output_progress ("in room %s as %s (%s)", ams_conference_get_room (conference),
+                         ams_conference_get_stream_id (conference),
+                         ams_conference_mode_to_string (ams_conference_get_mode (conference)));
+    break;
+  case AMS_CONFERENCE_STATE_LEFT:
+    cli_output_progress ("left room %s", ams_conference_get_room (conference));
+    if (!c->ending) {
+      c->ending = TRUE;
+      print_summary (c);
+    }
+    finish (c);
+    break;
+  case AMS_CONFERENCE_STATE_FAILED:
+    if (!c->ending) {
+      c->ending = TRUE;
+      print_summary (c);
+    }
+    if (c->end_error == NULL && ams_conference_get_error (conference))
+      c->end_error = g_error_copy (ams_conference_get_error (conference));
+    finish (c);
+    break;
+  default:
+    break;
+  }
+}
+
+static void
+on_joined (AmsConference *conference, const char *id, const char *name, gpointer data)
+{
+  cli_output_progress ("%s%s%s%s joined", id, name ? " (" : "", name ? name : "", name ? ")" : "");
+}
+
+static void
+on_left (AmsConference *conference, const char *id, gpointer data)
+{
+  CliConference *c = data;
+  cli_output_progress ("%s left", id);
+  if (c->goal_reached && !c->ending && ams_conference_get_n_participants (conference) == 0)
+    conference_end (c, NULL);   /* nobody left to linger for */
+  else
+    check_goal (c);
+}
+
+static void
+on_video_frame (AmsConference *conference, const char *id, guint64 frames, guint width,
+                guint height, gpointer data)
+{
+  check_goal (data);
+}
+
+static void
+on_data (AmsConference *conference, const char *from, GBytes *bytes, gboolean is_binary,
+         gpointer data)
+{
+  CliConference *c = data;
+  const char *text = g_bytes_get_data (bytes, NULL);
+  c->received++;
+  if (!is_binary && text && !cli_options_get_bool (c->options, CLI_OPT_JSON))
+    cli_output_progress ("data from %s: %s", from ? from : "the room", text);
+}
+
+/* ------------------------------------------------------------ run */
+
+static void
+on_ready (CliSession *session, gpointer data)
+{
+  CliConference *c = data;
+  g_autoptr (GError) error = NULL;
+
+  if (!ams_conference_join (c->conference, &error)) {
+    c->ending = TRUE;
+    c->end_error = g_steal_pointer (&error);
+    finish (c);
+    return;
+  }
+  cli_output_progress ("joining room %s", ams_conference_get_room (c->conference));
+  if (cli_options_is_set (c->options, CLI_OPT_DURATION))
+    c->duration_id = g_timeout_add ((guint) (cli_options_get_double (c->options,
+                                                                     CLI_OPT_DURATION) * 1000),
+                                    on_duration, c);
+}
+
+int
+cli_conference_run (const CliMediaRequest *request)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CliSession) session = NULL;
+  CliConference c = { .request = request, .options = request->options };
+  AmsMediaOptions media;
+  int status;
+
+  session = cli_session_new (request->options, TRUE, &error);
+  if (session == NULL)
+    return cli_output_fail (error);
+  c.session = session;
+  g_queue_init (&c.lines);
+  if (cli_options_is_set (request->options, CLI_OPT_FRAMES))
+    c.frames_goal = cli_options_get_int (request->options, CLI_OPT_FRAMES);
+
+  media_options (&media, request->options);
+  c.conference = ams_conference_new (cli_session_get_client (session), request->room,
+                                     request->multitrack ? AMS_CONFERENCE_MULTITRACK
+                                                         : AMS_CONFERENCE_LEGACY,
+                                     &media);
+  ams_conference_set_stream_id (c.conference, request->publish.stream_id);
+  ams_conference_set_publish_params (c.conference, &request->publish);
+  ams_conference_set_poll_interval (
+      c.conference, (guint) (cli_options_get_double (request->options, CLI_OPT_POLL_INTERVAL) * 1000));
+
+  if (!setup_send_data (&c, &error)) {
+    g_clear_object (&c.conference);
+    return cli_output_fail (error);
+  }
+  g_signal_connect (c.conference, "event", G_CALLBACK (on_event), &c);
+  g_signal_connect (c.conference, "state-changed", G_CALLBACK (on_state_changed), &c);
+  g_signal_connect (c.conference, "participant-joined", G_CALLBACK (on_joined), &c);
+  g_signal_connect (c.conference, "participant-left", G_CALLBACK (on_left), &c);
+  g_signal_connect (c.conference, "video-frame", G_CALLBACK (on_video_frame), &c);
+  g_signal_connect (c.conference, "data", G_CALLBACK (on_data), &c);
+
+  cli_session_set_media_handlers (session, on_stop_requested, &c);
+  status = cli_session_run (session, on_ready, &c);
+
+  g_clear_handle_id (&c.duration_id, g_source_remove);
+  g_clear_handle_id (&c.linger_id, g_source_remove);
+  g_clear_handle_id (&c.input_watch, g_source_remove);
+  g_clear_error (&c.end_error);
+  g_clear_pointer (&c.input, g_io_channel_unref);
+  g_queue_clear_full (&c.lines, g_free);
+  g_signal_handlers_disconnect_by_data (c.conference, &c);
+  g_clear_object (&c.conference);
+  return status;
+}
