@@ -3,7 +3,8 @@
 
   report.py --tag RESDIR SECTION ROW [SUBROW]   read one run's output on stdin,
                                                append one record to SECTION.jsonl
-  report.py --relay-row RESDIR N PREFIX SERVER_CPU_S WALL_S THREADS RSS_KB HWM_KB SECONDS
+  report.py --relay-row RESDIR N PREFIX TA TB SERVER_CPU_S PLAYERS_CPU_S THREADS RSS_KB HWM_KB READY PUBLOG
+  report.py --window-row RESDIR SECTION ROW LOG TA TB CPU_S HWM_KB RSS_KB
   report.py --why FILE                         why a CLI run (runstat output) failed
   report.py RESDIR SECTION                     print SECTION's table
 
@@ -15,7 +16,6 @@ import json
 import statistics
 import sys
 
-FRAME_KEYS = ("frames", "framesDecoded", "frames_decoded", "decodedFrames", "decoded_frames")
 
 
 def json_lines(text):
@@ -40,25 +40,6 @@ def json_lines(text):
         if isinstance(obj, dict):
             out.append((stamp, obj))
     return out
-
-
-def max_frames(objs):
-    """Largest decoded-frame count reported anywhere in the CLI's events."""
-    best = None
-
-    def walk(v):
-        nonlocal best
-        if isinstance(v, dict):
-            for k, x in v.items():
-                if k in FRAME_KEYS and isinstance(x, (int, float)) and not isinstance(x, bool):
-                    best = x if best is None else max(best, x)
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-    for _, o in objs:
-        walk(o)
-    return best
 
 
 def runstat_of(objs):
@@ -109,32 +90,69 @@ def tag(resdir, section, row, subrow=None):
         rec["phases"] = inner[-1] if inner else None
     elif section == "ttff":
         rec["ms"] = rs.get("first_ms")
-    elif section == "client":
-        rec["frames"] = max_frames(objs)
     append(resdir, section, rec)
 
 
-def relay_row(resdir, n, prefix, server_cpu_s, wall_s, threads, rss_kb, hwm_kb, seconds):
-    n, seconds = int(n), float(seconds)
-    frames, player_cpu, ok = [], [], 0
-    for path in sorted(glob.glob(prefix + "*.log")):
+def iso_s(text):
+    """Seconds since the epoch from the CLI's ISO 8601 UTC time."""
+    from datetime import datetime
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def window_rate(path, key, ta, tb):
+    """Rate of a counter in the CLI's stats events over [ta, tb] (+1.5 s for
+    the event after the window), from the events' own times."""
+    try:
         with open(path) as f:
             objs = json_lines(f.read())
-        rs = runstat_of(objs)
-        fr = max_frames(objs)
-        if fr is not None:
-            frames.append(fr)
-        if rs:
-            player_cpu.append(rs["user_s"] + rs["sys_s"])
-            ok += rs["rc"] == 0
-    rec = {"row": str(n), "players": n, "players_ok": ok, "players_with_frames": len(frames),
-           "fps_min": min(frames) / seconds if frames else None,
-           "fps_median": statistics.median(frames) / seconds if frames else None,
-           "server_cpu_pct": 100.0 * float(server_cpu_s) / float(wall_s),
+    except OSError:
+        return None
+    pts = []
+    for _, o in objs:
+        if o.get("event") == "stats" and isinstance(o.get(key), (int, float)):
+            t = iso_s(o.get("time"))
+            if t is not None and ta <= t <= tb + 1.5:
+                pts.append((t, o[key]))
+    if len(pts) < 2 or pts[-1][0] <= pts[0][0]:
+        return None
+    return (pts[-1][1] - pts[0][1]) / (pts[-1][0] - pts[0][0])
+
+
+def relay_row(resdir, n, prefix, ta, tb, server_cpu_s, player_cpu_s, threads, rss_kb, hwm_kb,
+              ready, publisher_log):
+    n, ta, tb = int(n), float(ta), float(tb)
+    window = tb - ta
+    fps = []
+    for i in range(1, n + 1):
+        r = window_rate(f"{prefix}{i}.log", "framesDecoded", ta, tb)
+        fps.append(r if r is not None else 0.0)
+    rec = {"row": str(n), "players": n, "players_ready": int(ready or 0),
+           "players_30fps": sum(1 for f in fps if f >= 29.0),
+           "fps_min": min(fps) if fps else None,
+           "fps_median": statistics.median(fps) if fps else None,
+           "window_s": window,
+           "server_cpu_pct": 100.0 * float(server_cpu_s) / window,
+           "players_cpu_pct": 100.0 * float(player_cpu_s) / window,
            "server_threads": int(threads or 0), "server_rss_kb": int(rss_kb or 0),
            "server_peak_kb": int(hwm_kb or 0),
-           "player_cpu_pct_mean": 100.0 * statistics.mean(player_cpu) / seconds if player_cpu else None}
+           "publisher_fps_sent": window_rate(publisher_log, "framesSent", ta, tb)}
     append(resdir, "relay", rec)
+
+
+def window_row(resdir, section, row, log, ta, tb, cpu_s, hwm_kb, rss_kb):
+    ta, tb = float(ta), float(tb)
+    window = tb - ta
+    rec = {"row": row, "window_s": window, "cpu_pct": 100.0 * float(cpu_s) / window,
+           "peak_rss_kb": int(hwm_kb or 0), "rss_kb": int(rss_kb or 0)}
+    if log != "/dev/null":
+        rec["fps_decoded"] = window_rate(log, "framesDecoded", ta, tb)
+        rec["fps_sent"] = window_rate(log, "framesSent", ta, tb)
+    if not hwm_kb or hwm_kb == "0":
+        rec["na"] = "the process ended before the window closed"
+    append(resdir, section, rec)
 
 
 def load(resdir, section):
@@ -292,40 +310,42 @@ def print_relay(recs):
     rows = []
     for r in recs:
         if "na" in r:
-            rows.append([r["row"], f"n/a ({r['na']})", "", "", "", "", ""])
+            rows.append([r["row"], f"n/a ({r['na']})", "", "", "", "", "", "", ""])
             continue
-        rows.append([r["row"], f"{r['players_with_frames']}/{r['players']}",
-                     fmt(r["fps_median"]), fmt(r["fps_min"]), fmt(r["server_cpu_pct"]),
-                     fmt(r["server_cpu_pct"] / r["players"] if r["players"] else None, "{:.2f}"),
+        n = r["players"]
+        rows.append([r["row"], fmt(r.get("publisher_fps_sent")), f"{r['players_ready']}/{n}",
+                     f"{r['players_30fps']}/{n}",
+                     f"{fmt(r['fps_median'])} / {fmt(r['fps_min'])}", fmt(r["server_cpu_pct"]),
+                     fmt(r["server_cpu_pct"] / n if n else None, "{:.2f}"),
+                     fmt(r["players_cpu_pct"] / n if n else None, "{:.1f}"),
                      f"{r['server_threads']} / {r['server_rss_kb'] / 1024:.0f} MB"])
-    table(["players", "with frames", "fps median", "fps min", "server CPU %",
-           "CPU %/player", "server threads / RSS"], rows)
+    table(["players", "publisher fps", "first frame", "at ≥29 fps", "fps median / min", "server CPU %",
+           "server CPU %/player", "player CPU %/player", "server threads / RSS"], rows)
+    print("  fps from each player's framesDecoded over the window; CPU % of one core from /proc")
 
 
 def print_client(recs):
     by = {r["row"]: r for r in recs}
     rows = []
-
-    def cost(r):
-        wall = (r.get("wall_ms") or 0) / 1000.0
-        return 100.0 * (r["user_s"] + r["sys_s"]) / wall if wall else None
     for row, ref, label in (("amsclient-publish", "bare-publish", "publish VP8 640x480 30 fps"),
                             ("amsclient-play", "bare-play", "play (decode VP8 640x480)")):
         b = by.get(ref)
+        b_ok = b is not None and "na" not in b
+        rows.append([label, "gst-launch-1.0, no signalling", fmt(b["cpu_pct"] if b_ok else None),
+                     fmt(b["peak_rss_kb"] / 1024 if b_ok else None), "—", "—", "—"])
         a = by.get(row) or by.get("amsclient")
-        bc = cost(b) if b and "na" not in b else None
-        rows.append([label, "gst-launch-1.0, no signalling", fmt(bc),
-                     fmt(b["maxrss_kb"] / 1024 if b and "na" not in b else None), "—", "—"])
         if a is None or "na" in a:
-            rows.append([label, "amsclient", f"n/a ({a['na'] if a else 'not run'})", "", "", ""])
+            rows.append([label, "amsclient", f"n/a ({a['na'] if a else 'not run'})", "", "", "", ""])
             continue
-        ac = cost(a)
-        rows.append([label, "amsclient", fmt(ac), fmt(a["maxrss_kb"] / 1024),
-                     fmt(ac - bc if ac is not None and bc is not None else None, "{:+.1f}"),
-                     fmt((a["maxrss_kb"] - b["maxrss_kb"]) / 1024 if b else None, "{:+.1f}")])
+        fps = a.get("fps_sent") if row == "amsclient-publish" else a.get("fps_decoded")
+        rows.append([label, "amsclient", fmt(a["cpu_pct"]), fmt(a["peak_rss_kb"] / 1024),
+                     fmt(a["cpu_pct"] - b["cpu_pct"] if b_ok else None, "{:+.1f}"),
+                     fmt((a["peak_rss_kb"] - b["peak_rss_kb"]) / 1024 if b_ok else None, "{:+.1f}"),
+                     fmt(fps)])
     rows.append(["publish and play", "Chromium page, official JS SDK",
-                 "n/a (not available: no browser harness in the benchmarks yet)", "", "", ""])
-    table(["what", "process", "CPU % of a core", "peak RSS MB", "CPU Δ", "RSS Δ MB"], rows)
+                 "n/a (not available: no browser harness in the benchmarks yet)", "", "", "", ""])
+    table(["what", "process", "CPU % of a core", "peak RSS MB", "CPU Δ (points)", "RSS Δ MB",
+           "fps"], rows)
 
 
 def main(argv):
@@ -338,8 +358,10 @@ def main(argv):
         except OSError:
             objs = []
         print(why(objs, runstat_of(objs)))
-    elif len(argv) == 11 and argv[1] == "--relay-row":
+    elif len(argv) == 14 and argv[1] == "--relay-row":
         relay_row(*argv[2:])
+    elif len(argv) == 11 and argv[1] == "--window-row":
+        window_row(*argv[2:])
     elif len(argv) == 3:
         recs = load(argv[1], argv[2])
         {"ttff": print_ttff, "signalling": print_signalling, "relay": print_relay,

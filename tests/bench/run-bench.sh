@@ -15,7 +15,8 @@
 #   BENCH_PACED      connections in the 1 msg/s row (default 5000; 0 skips)
 #   BENCH_SERVERS    mini node lws-uv lws-poll (default: all)
 #   BENCH_FANOUT     relay player counts (default "1 10 40 100")
-#   BENCH_MEDIA_SECONDS  seconds of media per relay and client-cost row (default 10)
+#   BENCH_MEDIA_SECONDS  measured seconds of steady media per relay and client-cost row (default 10)
+#   BENCH_SETUP_SECONDS  bound on waiting for players' first frames (default 90)
 #   BENCH_INTEROP    0 skips the Chromium row (the official JS SDK playing, from
 #                    the interop suite's browser-play scenario; default 1)
 #   BENCH_MINISERVER_ARGS, BENCH_PUBLISH_ARGS, BENCH_PLAY_ARGS: extra arguments
@@ -190,8 +191,8 @@ fi
 publish_args+=(${BENCH_PUBLISH_ARGS:-})
 # shellcheck disable=SC2206
 play_args+=(${BENCH_PLAY_ARGS:-})
-# A decoded-frame event in the JSON lines; the exact name is whatever the CLI documents.
-FRAME_RE='first[_ -]?frame|frame[_ -]?decoded|"frames(_decoded|Decoded)?"[[:space:]]*:[[:space:]]*[1-9]'
+# amsclient's JSON event for the first decoded video frame (amsclient(1)).
+FRAME_RE='"event":[[:space:]]*"first-frame"'
 PUBLISH_RE='publish_started'
 
 MINI_OK=""
@@ -309,78 +310,137 @@ bench_signalling() {
   $REPORT signalling
 }
 
-# ============================================================ (3) relay fan-out
-proc_cpu_s() { awk '{ print ($14 + $15) }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# ============================================================ steady-state windows
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 proc_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+sum_ticks() { local p t=0; for p in "$@"; do t=$((t + $(proc_ticks "$p"))); done; echo "$t"; }
+now_s() { date +%s.%N; }
+HZ=$(getconf CLK_TCK)
+# wait_for_lines PATTERN COUNT SECONDS FILES...: until COUNT files hold PATTERN
+wait_for_lines() {
+  local re=$1 want=$2 limit=$3 got=0 end; shift 3
+  end=$((SECONDS + limit))
+  while [ "$SECONDS" -lt "$end" ]; do
+    got=$(grep -l -E "$re" "$@" 2>/dev/null | wc -l)
+    [ "$got" -ge "$want" ] && break
+    sleep 0.5
+  done
+  echo "$got"
+}
+# stop_all PID...: SIGTERM (the CLI's clean stop) to all, then a bounded wait each
+stop_all() {
+  local p i
+  for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "$@"; do
+    for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
+  return 0
+}
+SETUP_SECONDS=${BENCH_SETUP_SECONDS:-90}
 
+# ============================================================ (3) relay fan-out
 bench_relay() {
   say ""
-  say "== (3) relay fan-out: one publisher on ams-mini-server, N players (amsclient play processes), ${MEDIA_SECONDS}s"
+  say "== (3) relay fan-out: one publisher on ams-mini-server, N players (amsclient play processes);"
+  say "   measured over ${MEDIA_SECONDS}s once every player has its first frame (setup bounded at ${SETUP_SECONDS}s)"
   if [ -n "$CLI_PLAY_REASON$CLI_PUBLISH_REASON" ]; then
     echo "{\"row\":\"all\",\"na\":\"${CLI_PUBLISH_REASON:-$CLI_PLAY_REASON}\"}" >>"$RES/relay.jsonl"
     $REPORT relay; return
   fi
-  local n i hz; hz=$(getconf CLK_TCK)
+  local n i
   for n in $FANOUT; do
+    rm -f "$OUT/fan$n-player"*.log "$OUT/fan$n-player"*.err
     if ! start_live_publisher "fan$n"; then
       echo "{\"row\":\"$n\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/relay.jsonl"
       stop_live_publisher; continue
     fi
-    local c0 t0 pids=() threads=0 rss=0
-    c0=$(proc_cpu_s "$MINI_PID"); t0=$(date +%s.%N)
+    local pids=() ready ta tb c0 c1 p0 p1 threads rss hwm
     for i in $(seq "$n"); do
-      "$OUT/runstat" --timeout $((MEDIA_SECONDS + 30)) -- "$AMSCLIENT" play \
-          --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream "fan$n" --duration "$MEDIA_SECONDS" \
+      "$AMSCLIENT" play --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream "fan$n" \
           "${play_args[@]}" >"$OUT/fan$n-player$i.log" 2>"$OUT/fan$n-player$i.err" &
       pids+=($!); started_pids+=($!)
     done
-    sleep $((MEDIA_SECONDS / 2))
+    local t_setup=$SECONDS
+    ready=$(wait_for_lines "$FRAME_RE" "$n" "$SETUP_SECONDS" "$OUT/fan$n-player"*.log)
+    note "$ready/$n players had their first frame after $((SECONDS - t_setup)) s"
+    ta=$(now_s); c0=$(proc_ticks "$MINI_PID"); p0=$(sum_ticks "${pids[@]}")
+    sleep "$MEDIA_SECONDS"
+    tb=$(now_s); c1=$(proc_ticks "$MINI_PID"); p1=$(sum_ticks "${pids[@]}")
     threads=$(proc_field "$MINI_PID" Threads); rss=$(proc_field "$MINI_PID" VmRSS)
-    for i in "${pids[@]}"; do wait "$i" 2>/dev/null; done
-    local c1 t1
-    c1=$(proc_cpu_s "$MINI_PID"); t1=$(date +%s.%N)
-    local hwm; hwm=$(proc_field "$MINI_PID" VmHWM)
-    python3 tests/bench/report.py --relay-row "$RES" "$n" "$OUT/fan$n-player" \
-        "$(awk -v a="$c1" -v b="$c0" -v h="$hz" 'BEGIN { print (a - b) / h }')" \
-        "$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')" \
-        "$threads" "$rss" "$hwm" "$MEDIA_SECONDS"
+    hwm=$(proc_field "$MINI_PID" VmHWM)
+    sleep 1.5                   # one more stats event after the window
+    stop_all "${pids[@]}"
+    python3 tests/bench/report.py --relay-row "$RES" "$n" "$OUT/fan$n-player" "$ta" "$tb" \
+        "$(awk -v a="$c1" -v b="$c0" -v h="$HZ" 'BEGIN { print (a - b) / h }')" \
+        "$(awk -v a="$p1" -v b="$p0" -v h="$HZ" 'BEGIN { print (a - b) / h }')" \
+        "$threads" "$rss" "$hwm" "$ready" "$OUT/publisher-fan$n.log"
     stop_live_publisher
   done
   $REPORT relay
 }
 
 # ============================================================ (4) client cost
+# window_cost ROW PID LOG: CPU and memory of PID over MEDIA_SECONDS, recorded
+window_cost() {
+  local row=$1 pid=$2 log=$3 ta tb c0 c1
+  ta=$(now_s); c0=$(proc_ticks "$pid")
+  sleep "$MEDIA_SECONDS"
+  tb=$(now_s); c1=$(proc_ticks "$pid")
+  local hwm rss; hwm=$(proc_field "$pid" VmHWM); rss=$(proc_field "$pid" VmRSS)
+  sleep 1.5
+  stop_all "$pid"
+  python3 tests/bench/report.py --window-row "$RES" client "$row" "$log" "$ta" "$tb" \
+      "$(awk -v a="$c1" -v b="$c0" -v h="$HZ" 'BEGIN { print (a - b) / h }')" "${hwm:-0}" "${rss:-0}"
+}
+
 bench_client() {
   say ""
-  say "== (4) client cost: CPU and peak RSS of one process over ${MEDIA_SECONDS}s vs the bare pipeline (gst-launch-1.0)"
+  say "== (4) client cost: CPU and RSS of one process over ${MEDIA_SECONDS}s of steady state vs the bare pipeline (gst-launch-1.0)"
   local vsrc="videotestsrc is-live=true ! video/x-raw,width=640,height=480,framerate=30/1"
-  # bare publish: the same capture and encoder, no network, no signalling
+  # bare publish: the capture and encoder settings the SDK uses (sdk/media/ams-peer.c),
+  # no network, no signalling
   # shellcheck disable=SC2086
-  "$OUT/runstat" --timeout "$MEDIA_SECONDS" -- gst-launch-1.0 -q -e $vsrc ! vp8enc deadline=1 ! \
-      rtpvp8pay ! fakesink 2>/dev/null | python3 tests/bench/report.py --tag "$RES" client bare-publish >/dev/null
+  gst-launch-1.0 -q $vsrc ! vp8enc deadline=1 cpu-used=8 threads=2 target-bitrate=1000000 \
+      end-usage=cbr error-resilient=partitions ! rtpvp8pay ! fakesink >/dev/null 2>&1 &
+  local pid=$!; started_pids+=("$pid"); sleep 2
+  window_cost bare-publish "$pid" /dev/null
   # bare play: decode the same stream from a file at real-time pace
   local clip=$OUT/clip-vp8-${MEDIA_SECONDS}s.webm
-  [ -s "$clip" ] || gst-launch-1.0 -q videotestsrc num-buffers=$((30 * (MEDIA_SECONDS + 2))) ! \
-      video/x-raw,width=640,height=480,framerate=30/1 ! vp8enc deadline=1 ! webmmux ! \
-      filesink location="$clip" >/dev/null 2>&1
-  "$OUT/runstat" --timeout "$MEDIA_SECONDS" -- gst-launch-1.0 -q -e filesrc location="$clip" ! \
-      matroskademux ! vp8dec ! fakesink sync=true 2>/dev/null |
-    python3 tests/bench/report.py --tag "$RES" client bare-play >/dev/null
+  [ -s "$clip" ] || gst-launch-1.0 -q videotestsrc num-buffers=$((30 * (MEDIA_SECONDS + 8))) ! \
+      video/x-raw,width=640,height=480,framerate=30/1 ! vp8enc deadline=1 cpu-used=8 threads=2 \
+      target-bitrate=1000000 end-usage=cbr ! webmmux ! filesink location="$clip" >/dev/null 2>&1
+  gst-launch-1.0 -q filesrc location="$clip" ! matroskademux ! vp8dec ! fakesink sync=true \
+      >/dev/null 2>&1 &
+  pid=$!; started_pids+=("$pid"); sleep 2
+  window_cost bare-play "$pid" /dev/null
   if [ -n "$CLI_PUBLISH_REASON$CLI_PLAY_REASON" ]; then
     echo "{\"row\":\"amsclient\",\"na\":\"${CLI_PUBLISH_REASON:-$CLI_PLAY_REASON}\"}" >>"$RES/client.jsonl"
   elif ! start_live_publisher cost; then
     echo "{\"row\":\"amsclient\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/client.jsonl"
     stop_live_publisher
   else
-    # the publisher's own cost: a second publisher for exactly MEDIA_SECONDS
-    "$OUT/runstat" --timeout $((MEDIA_SECONDS + 20)) -- "$AMSCLIENT" publish \
-        --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream cost2 --duration "$MEDIA_SECONDS" \
-        "${publish_args[@]}" 2>>"$OUT/cost.err" |
-      python3 tests/bench/report.py --tag "$RES" client amsclient-publish >/dev/null
-    "$OUT/runstat" --timeout $((MEDIA_SECONDS + 20)) -- "$AMSCLIENT" play \
-        --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream cost --duration "$MEDIA_SECONDS" \
-        "${play_args[@]}" 2>>"$OUT/cost.err" |
-      python3 tests/bench/report.py --tag "$RES" client amsclient-play >/dev/null
+    # the player first, while only the live publisher feeds the relay
+    "$AMSCLIENT" play --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream cost "${play_args[@]}" \
+        >"$OUT/cost-play.log" 2>"$OUT/cost-play.err" &
+    pid=$!; started_pids+=("$pid")
+    if [ "$(wait_for_lines "$FRAME_RE" 1 "$SETUP_SECONDS" "$OUT/cost-play.log")" = 1 ]; then
+      sleep 1; window_cost amsclient-play "$pid" "$OUT/cost-play.log"
+    else
+      stop_all "$pid"
+      echo '{"row":"amsclient-play","na":"no first frame"}' >>"$RES/client.jsonl"
+    fi
+    # a second publisher measured on its own, once it is started
+    "$AMSCLIENT" publish --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream cost2 \
+        "${publish_args[@]}" >"$OUT/cost-publish.log" 2>"$OUT/cost-publish.err" &
+    pid=$!; started_pids+=("$pid")
+    if [ "$(wait_for_lines "$PUBLISH_RE" 1 "$SETUP_SECONDS" "$OUT/cost-publish.log")" = 1 ]; then
+      sleep 1; window_cost amsclient-publish "$pid" "$OUT/cost-publish.log"
+    else
+      stop_all "$pid"
+      echo '{"row":"amsclient-publish","na":"no publish_started"}' >>"$RES/client.jsonl"
+    fi
     stop_live_publisher
   fi
   $REPORT client
