@@ -124,9 +124,13 @@ done
 "$A" conference "${common[@]}" --room roomB --stream dave --duration $((180 * SLOW)) \
   >"$tmp/d.json" 2>"$tmp/d.err" </dev/null &
 pd=$!; pids="$pids $pd"
+# erin reads standard input from a FIFO, written once everybody is there: a
+# message sent before a player's channel opens reaches nobody (as on AMS).
+mkfifo "$tmp/e.in"
 "$A" conference "${common[@]}" --room roomB --stream erin --duration $((180 * SLOW)) --send-data - \
-  >"$tmp/e.json" 2>"$tmp/e.err" <<<"hello from erin" &
+  >"$tmp/e.json" 2>"$tmp/e.err" <"$tmp/e.in" &
 pe=$!; pids="$pids $pe"
+exec 3>"$tmp/e.in"
 "$A" conference "${common[@]}" --room roomB --stream frank --duration $((180 * SLOW)) \
   >"$tmp/f.json" 2>"$tmp/f.err" </dev/null &
 pf=$!; pids="$pids $pf"
@@ -138,6 +142,8 @@ for x in d e f; do
   [ "$(count "$tmp/$x.json" '"event":"first-frame"')" -ge 2 ] || { all=0; bad "participant $x decodes both others" "$(tail -3 "$tmp/$x.err")"; }
 done
 [ $all = 1 ] && ok "second room: every participant decodes both others"
+echo "hello from erin" >&3
+exec 3>&-
 for x in d f; do
   wait_for "$tmp/$x.json" '"event":"data",.*"from":"erin".*"text":"hello from erin"' 30 \
     && ok "participant $x received erin's data-channel line, from erin" \
