@@ -2,7 +2,7 @@
 // `amsclient conference` participants; everyone must decode everyone. Run
 // twice: the browser uses the legacy joinRoom flow (conference-deprecated.html)
 // and then the multitrack flow (publish with mainTrack = room, play the room).
-// AMS_INTEROP_LEGACY_CLI_ARGS adds amsclient options for the legacy round.
+// amsclient takes part with the same flow (--mode legacy|multitrack).
 import { suite, onCleanup } from '../lib/tap.mjs';
 import { Interop } from '../lib/browser.mjs';
 import { startMiniServer } from '../lib/procs.mjs';
@@ -18,9 +18,9 @@ async function round(tap, it, server, flow) {
   const room = `room${flow}`;
   const ids = [`cli${flow}A`, `cli${flow}B`];
   const browserId = `browser${flow}`;
-  const extra = flow === 'Legacy' ? (process.env.AMS_INTEROP_LEGACY_CLI_ARGS || '').split(' ').filter(Boolean) : [];
+  // --frames: each participant reports frames-reached per other participant.
   const clis = ids.map((id) => runCli('conference', { url: server.url, room, stream: id, duration: 90, name: id,
-    extra: ['--width', '640', '--height', '480', ...extra] }));
+    frames: MIN_FRAMES, extra: ['--mode', flow.toLowerCase(), '--width', '640', '--height', '480'] }));
   await Promise.all(clis.map((c) => c.waitFor((e) => e.event === 'publish_started', 20000)));
 
   const session = flow === 'Legacy'
