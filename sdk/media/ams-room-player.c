@@ -21,6 +21,7 @@ typedef struct {
   GstPad                  *sinkpad;   /* webrtcbin's */
   GstWebRTCRTPTransceiver *trans;
   GstCaps                 *caps;      /* last caps set on the appsrc */
+  guint                    line;      /* index in AmsRoomPlayer.lines */
 } Track;
 
 typedef struct {
@@ -47,10 +48,15 @@ struct _AmsRoomPlayer {
   gboolean               offering;      /* an offer is out, its answer not applied */
   gboolean               saw_local_offer;
   gboolean               pending;       /* renegotiate once the answer is in */
+  char                  *held_sdp;      /* our offer, reported once it is applied */
+  GPtrArray             *retired;       /* Track* of participants gone: see remove */
+  GPtrArray             *lines;         /* track id per media m-line, in creation order
+                                           ("ARDAMSv<id>"; NULL once removed) */
   gboolean               connected;
 };
 
 static void negotiate (AmsRoomPlayer *rp);
+static void report_offer (AmsRoomPlayer *rp);
 
 /* ------------------------------------------------------------ tracks */
 
@@ -135,7 +141,10 @@ check_signaling_state (gpointer data)
   GstWebRTCSignalingState state;
   g_object_get (ams_peer_get_webrtcbin (rp->peer), "signaling-state", &state, NULL);
   if (state == GST_WEBRTC_SIGNALING_STATE_HAVE_LOCAL_OFFER)
-    rp->saw_local_offer = TRUE;
+    {
+      rp->saw_local_offer = TRUE;
+      report_offer (rp);
+    }
   if (state != GST_WEBRTC_SIGNALING_STATE_STABLE || !rp->offering || !rp->saw_local_offer)
     return G_SOURCE_REMOVE;
   /* The answer is applied. */
@@ -202,35 +211,48 @@ negotiate (AmsRoomPlayer *rp)
 
 /* ------------------------------------------------------------ peer callbacks */
 
+/* The offer goes out once webrtcbin has applied it: only then do the
+ * transceivers know their mids, which the id mapping needs. */
+static void
+report_offer (AmsRoomPlayer *rp)
+{
+  if (!rp->held_sdp || !rp->saw_local_offer)
+    return;
+  g_autofree char *sdp = g_steal_pointer (&rp->held_sdp);
+  /* mid -> ARDAMSv<id> / ARDAMSa<id>: the media m-lines (all but the data
+   * channel's) follow the transceivers' creation order. (The transceivers'
+   * own mid property is still unset here in 1.22.) */
+  GPtrArray *map = g_ptr_array_new_with_free_func (g_free);
+  guint n = ams_sdp_count_media (sdp), line = 0;
+  for (guint i = 0; i < n && line < rp->lines->len; i++)
+    {
+      g_autofree char *media = ams_sdp_index_to_media (sdp, i);
+      if (g_strcmp0 (media, "video") != 0 && g_strcmp0 (media, "audio") != 0)
+        continue;
+      const char *track = g_ptr_array_index (rp->lines, line++);
+      char *mid = ams_sdp_index_to_mid (sdp, i);
+      /* A kind that does not match would be a webrtcbin change: say nothing. */
+      if (!track || !mid || track[6] != media[0])
+        {
+          g_free (mid);
+          continue;
+        }
+      g_ptr_array_add (map, mid);
+      g_ptr_array_add (map, g_strdup (track));
+    }
+  g_ptr_array_add (map, NULL);
+  if (rp->cb.local_description)
+    rp->cb.local_description (rp, "offer", sdp, (const char *const *) map->pdata, rp->user_data);
+  g_ptr_array_unref (map);
+}
+
 static void
 on_local_description (AmsPeer *peer, const char *type, const char *sdp, gpointer data)
 {
   AmsRoomPlayer *rp = data;
-  /* mid -> ARDAMSv<id> / ARDAMSa<id> for the transceivers in use. */
-  GPtrArray *map = g_ptr_array_new_with_free_func (g_free);
-  GHashTableIter it;
-  gpointer v;
-  g_mutex_lock (&rp->lock);
-  g_hash_table_iter_init (&it, rp->participants);
-  while (g_hash_table_iter_next (&it, NULL, &v))
-    {
-      Participant *p = v;
-      for (int k = 0; k < 2; k++)
-        {
-          char *mid = NULL;
-          if (p->tracks[k])
-            g_object_get (p->tracks[k]->trans, "mid", &mid, NULL);
-          if (mid == NULL)
-            continue;
-          g_ptr_array_add (map, mid);
-          g_ptr_array_add (map, g_strdup_printf ("ARDAMS%c%s", k == VIDEO ? 'v' : 'a', p->id));
-        }
-    }
-  g_mutex_unlock (&rp->lock);
-  g_ptr_array_add (map, NULL);
-  if (rp->cb.local_description)
-    rp->cb.local_description (rp, type, sdp, (const char *const *) map->pdata, rp->user_data);
-  g_ptr_array_unref (map);
+  g_free (rp->held_sdp);
+  rp->held_sdp = g_strdup (sdp);
+  report_offer (rp);
 }
 
 static void
@@ -304,6 +326,8 @@ ams_room_player_new (const char *room_id, const AmsPeerOptions *ice, GMainContex
   rp->user_data = user_data;
   g_mutex_init (&rp->lock);
   rp->participants = g_hash_table_new (g_str_hash, g_str_equal);
+  rp->lines = g_ptr_array_new_with_free_func (g_free);
+  rp->retired = g_ptr_array_new ();
   rp->pipeline = gst_pipeline_new (NULL);
   gst_object_ref_sink (rp->pipeline);
   gst_element_set_state (rp->pipeline, GST_STATE_PLAYING);
@@ -351,11 +375,16 @@ ams_room_player_free (AmsRoomPlayer *rp)
   for (GList *l = ps; l; l = l->next)
     participant_free (rp, l->data);
   g_list_free (ps);
+  for (guint i = 0; i < rp->retired->len; i++)
+    track_free (rp, g_ptr_array_index (rp->retired, i));
+  g_ptr_array_unref (rp->retired);
   g_clear_pointer (&rp->peer, ams_peer_free);
   g_clear_object (&rp->pipeline);
   g_hash_table_unref (rp->participants);
   g_mutex_clear (&rp->lock);
   g_main_context_unref (rp->context);
+  g_free (rp->held_sdp);
+  g_ptr_array_unref (rp->lines);
   g_free (rp->room_id);
   g_free (rp);
 }
@@ -402,6 +431,10 @@ ams_room_player_add_participant (AmsRoomPlayer *rp, const char *participant, Gst
           participant_free (rp, p);
           return FALSE;
         }
+      /* webrtcbin keeps each transceiver's m-line for good and puts new
+       * ones after the existing ones, in creation order. */
+      p->tracks[k]->line = rp->lines->len;
+      g_ptr_array_add (rp->lines, g_strdup_printf ("ARDAMS%c%s", k == VIDEO ? 'v' : 'a', p->id));
     }
   g_mutex_lock (&rp->lock);
   g_hash_table_insert (rp->participants, p->id, p);
@@ -423,9 +456,16 @@ ams_room_player_remove_participant (AmsRoomPlayer *rp, const char *participant)
     return;
   for (int k = 0; k < 2; k++)
     if (p->tracks[k])
-      /* webrtcbin 1.22 cannot drop an m-line: it goes inactive. */
-      g_object_set (p->tracks[k]->trans, "direction",
-                    GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+      {
+        /* webrtcbin 1.22 cannot drop an m-line: it goes inactive. */
+        g_object_set (p->tracks[k]->trans, "direction",
+                      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+        g_clear_pointer (&g_ptr_array_index (rp->lines, p->tracks[k]->line), g_free);
+        /* Its appsrc stays, idle, until the player ends: taking a linked
+         * source out of the running pipeline stops the other tracks of the
+         * bundle in webrtcbin 1.22 (measured). */
+        g_ptr_array_add (rp->retired, g_steal_pointer (&p->tracks[k]));
+      }
   participant_free (rp, p);
   negotiate (rp);
 }
