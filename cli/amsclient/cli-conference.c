@@ -341,13 +341,13 @@ on_ready (CliSession *session, gpointer data)
   CliConference *c = data;
   g_autoptr (GError) error = NULL;
 
+  cli_output_progress ("joining room %s", ams_conference_get_room (c->conference));
   if (!ams_conference_join (c->conference, &error)) {
     c->ending = TRUE;
     c->end_error = g_steal_pointer (&error);
     finish (c);
     return;
   }
-  cli_output_progress ("joining room %s", ams_conference_get_room (c->conference));
   if (cli_options_is_set (c->options, CLI_OPT_DURATION))
     c->duration_id = g_timeout_add ((guint) (cli_options_get_double (c->options,
                                                                      CLI_OPT_DURATION) * 1000),

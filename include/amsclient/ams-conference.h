@@ -309,7 +309,8 @@ AMS_API const GError *ams_conference_get_error (AmsConference *self);
  *                      with a "room" field ("conference-state",
  *                      "participant-joined", "participant-left",
  *                      "track-added", "track-removed", "data", "error",
- *                      "own-stream-state"), plus every event of the
+ *                      "own-stream-state", "participant-first-frame"),
+ *                      plus every event of the
  *                      conference's streams (with their "streamId"; e.g.
  *                      "data-channel" of the own stream) except their
  *                      "data", for logging

@@ -264,6 +264,13 @@ void
 _ams_conference_frames (AmsConference *self, AmsParticipant *p, guint64 frames, guint width,
                         guint height)
 {
+  if (p->frames == 0 && frames > 0) {
+    AmsEvent *event = ams_event_new ("participant-first-frame");
+    ams_event_set_string (event, "streamId", p->id);
+    ams_event_set_int (event, "width", width);
+    ams_event_set_int (event, "height", height);
+    _ams_conference_emit_event (self, event);
+  }
   p->frames = frames;
   if (width && height) {
     p->width = width;

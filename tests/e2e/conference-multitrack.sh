@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Multitrack conference rooms (publish with mainTrack = room, the room
+# played once with userPublishId, server re-offers with idMapping,
+# subtrackAdded/subtrackRemoved) through ams-mini-server with the real CLI:
+#  - three `amsclient conference --mode multitrack` participants each decode
+#    --frames N video frames from both others, on one connection each;
+#  - in a second room one participant leaves on SIGINT (stop of its stream
+#    and of the room, confirmed, exit 0) and the two others see it leave at
+#    once (subtrackRemoved, no polling).
+#
+# Loopback only: every candidate is filtered to 127.0.0.1; the server picks
+# a free port; everything started here is stopped by PID.
+set -u
+cd "${AMS_TOP:?}"
+BUILD=${BUILD:-build}
+A=${AMSCLIENT_BIN:-$PWD/$BUILD/bin/amsclient}
+S=${MINISERVER_BIN:-$PWD/$BUILD/bin/ams-mini-server}
+tmp=$(mktemp -d)
+pids=
+cleanup() {
+  for pid in $pids; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+n=0; fail=0
+ok() { n=$((n+1)); echo "ok $n - $1"; }
+bad() { n=$((n+1)); echo "not ok $n - $1"; fail=1; shift; for l in "$@"; do echo "# $l"; done; }
+
+export AMSCLIENT_NO_CONFIG=1
+unset AMSCLIENT_URL AMSCLIENT_TOKEN AMSCLIENT_PROFILE
+SLOW=${AMS_SLOW:-1}
+[ -n "${AMS_VALGRIND:-}" ] && SLOW=8
+FRAMES=30
+
+wait_for() {   # FILE REGEX SECONDS
+  local deadline=$((SECONDS + $3 * SLOW))
+  while [ $SECONDS -lt $deadline ]; do
+    grep -qE "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wait_pid() {   # PID SECONDS: its exit status, or 124 after SECONDS (then killed)
+  local deadline=$((SECONDS + $2 * SLOW))
+  while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+  if kill -0 "$1" 2>/dev/null; then kill -KILL "$1"; wait "$1" 2>/dev/null; return 124; fi
+  wait "$1"
+}
+count() { grep -cE "$2" "$1" 2>/dev/null || true; }
+reached() {    # FILE ID: framesDecoded of ID in the frames-reached lines of FILE
+  grep '"event":"frames-reached"' "$1" | grep "\"streamId\":\"$2\"" | head -1 |
+    grep -oE '"framesDecoded":[0-9]+' | cut -d: -f2
+}
+now_ms() { date +%s%3N; }
+event_ms() {   # FILE REGEX: the "time" of the first matching line, in ms
+  local t
+  t=$(grep -E "$2" "$1" | head -1 | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')
+  [ -n "$t" ] && date -d "$t" +%s%3N
+}
+
+printf '[server]\nstart-timeout-ms=120000\n' >"$tmp/server.conf"
+"$S" --port 0 --config "$tmp/server.conf" >"$tmp/server.log" 2>&1 &
+server=$!; pids="$server"
+wait_for "$tmp/server.log" 'listening on 127\.0\.0\.1:[0-9]+' 10 || { bad "server starts" "$(cat "$tmp/server.log")"; exit 1; }
+port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
+url=ws://127.0.0.1:$port/WebRTCAppEE/websocket
+common=(--url "$url" --mode multitrack --ice-filter loopback --json --width 320 --height 240)
+
+# ------------------------------------------------------------ three decode each other
+start() {   # NAME ROOM OUT [ARGS...]
+  local name=$1 room=$2 out=$3; shift 3
+  "$A" conference "${common[@]}" --room "$room" --stream "$name" "$@" \
+    >"$tmp/$out.json" 2>"$tmp/$out.err" </dev/null &
+  pids="$pids $!"
+  eval "p$out=$!"
+}
+start alice roomM a --frames $FRAMES --duration $((120 * SLOW))
+# alice is in the room first: the others arrive by re-offers.
+wait_for "$tmp/a.json" '"event":"publish_started"' 60 || bad "alice publishes" "$(tail -3 "$tmp/a.err")"
+start bob roomM b --frames $FRAMES --duration $((120 * SLOW))
+start carol roomM c --frames $FRAMES --duration $((120 * SLOW))
+for x in a b c; do
+  eval "pid=\$p$x"
+  wait_pid "$pid" 150; status=$?
+  [ "$status" -eq 0 ] && ok "participant $x: exit 0 after --frames $FRAMES from both others" \
+    || bad "participant $x: exit 0 after --frames $FRAMES from both others" "status $status" "$(tail -5 "$tmp/$x.err")"
+done
+check_pair() {   # FILE NAME OTHER1 OTHER2
+  local f1 f2
+  f1=$(reached "$1" "$3"); f2=$(reached "$1" "$4")
+  if [ -n "$f1" ] && [ -n "$f2" ] && [ "$f1" -ge $FRAMES ] && [ "$f2" -ge $FRAMES ] &&
+     [ "$(count "$1" '"event":"frames-reached"')" -eq 2 ]; then
+    ok "$2 decoded $f1 frames from $3 and $f2 from $4"
+  else
+    bad "$2 decoded $FRAMES frames from $3 and from $4" "got '$f1' and '$f2'" "$(grep frames-reached "$1")"
+  fi
+}
+check_pair "$tmp/a.json" alice bob carol
+check_pair "$tmp/b.json" bob alice carol
+check_pair "$tmp/c.json" carol alice bob
+for x in a b c; do
+  # One play, of the room, whatever the number of participants.
+  plays=$(grep '"kind":"play"' "$tmp/$x.json" | grep '"state":"requesting"' | sed -n 's/.*"streamId":"\([^"]*\)".*/\1/p' | sort -u)
+  [ "$plays" = roomM ] && ok "participant $x played the room once, nothing else" || bad "participant $x played the room once, nothing else" "plays: $plays"
+  w=$(grep '"event":"frames-reached"' "$tmp/$x.json" | grep -c '"width":320,"height":240')
+  [ "$w" -eq 2 ] && ok "participant $x decoded 320x240 from both" || bad "participant $x decoded 320x240 from both" "$(grep frames-reached "$tmp/$x.json")"
+  grep '"event":"takeConfiguration"' "$tmp/$x.json" | grep '"streamId":"roomM"' | grep '"type":"offer"' | grep -q '"idMapping":{' \
+    && ok "participant $x got the room's offer with an idMapping" || bad "participant $x got the room's offer with an idMapping"
+  grep -q '"event":"publish_finished".*"streamId":"'"$(case $x in a) echo alice;; b) echo bob;; c) echo carol;; esac)"'"' "$tmp/$x.json" \
+    && ok "participant $x left by stopping its stream (publish_finished)" || bad "participant $x left by stopping its stream (publish_finished)"
+done
+# alice was there first: bob and carol came as subtracks and re-offers.
+grep -q '"definition":"subtrackAdded".*"trackId":"bob"' "$tmp/a.json" && grep -q '"definition":"subtrackAdded".*"trackId":"carol"' "$tmp/a.json" \
+  && ok "alice was told subtrackAdded for bob and carol" || bad "alice was told subtrackAdded for bob and carol" "$(grep subtrack "$tmp/a.json")"
+[ "$(count "$tmp/a.json" '"event":"renegotiated","[^}]*"streamId":"roomM"')" -ge 1 ] \
+  && ok "alice's room connection was renegotiated by the server" || bad "alice's room connection was renegotiated by the server"
+! grep -q '"event":"participant-joined".*"streamId":"alice"' "$tmp/a.json" && ok "alice never sees herself" || bad "alice never sees herself"
+
+# ------------------------------------------------------------ one leaves
+start dave roomN d --duration $((180 * SLOW))
+wait_for "$tmp/d.json" '"event":"publish_started"' 60 || bad "dave publishes" "$(tail -3 "$tmp/d.err")"
+start erin roomN e --duration $((180 * SLOW))
+start frank roomN f --duration $((180 * SLOW))
+all=1
+for x in d e f; do
+  deadline=$((SECONDS + 120 * SLOW))
+  while [ "$(count "$tmp/$x.json" '"event":"participant-first-frame"')" -lt 2 ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+  [ "$(count "$tmp/$x.json" '"event":"participant-first-frame"')" -ge 2 ] || { all=0; bad "participant $x decodes both others" "$(tail -3 "$tmp/$x.err")"; }
+done
+[ $all = 1 ] && ok "second room: every participant decodes both others"
+
+kill -INT "$pf"; left_at=$(now_ms)
+wait_pid "$pf" 20; status=$?
+[ "$status" -eq 0 ] && ok "the leaving participant exits 0 on SIGINT" || bad "the leaving participant exits 0 on SIGINT" "status $status" "$(tail -3 "$tmp/f.err")"
+for x in d e; do
+  if wait_for "$tmp/$x.json" '"event":"participant-left","[^}]*"streamId":"frank"' 10; then
+    seen=$(event_ms "$tmp/$x.json" '"event":"participant-left","[^}]*"streamId":"frank"')
+    delay=$((seen - left_at))
+    limit=$((1500 * SLOW))
+    [ "$delay" -le "$limit" ] && ok "participant $x saw frank leave at once (${delay} ms)" \
+      || bad "participant $x saw frank leave at once" "${delay} ms > ${limit} ms"
+  else
+    bad "participant $x saw frank leave" "$(grep -E 'participant-|subtrack' "$tmp/$x.json")"
+  fi
+  grep -q '"definition":"subtrackRemoved".*"trackId":"frank"' "$tmp/$x.json" && ok "participant $x was told subtrackRemoved for frank" \
+    || bad "participant $x was told subtrackRemoved for frank"
+done
+for x in d e; do
+  eval "pid=\$p$x"
+  kill -INT "$pid"
+  wait_pid "$pid" 20; status=$?
+  [ "$status" -eq 0 ] && ok "participant $x leaves cleanly on SIGINT" || bad "participant $x leaves cleanly on SIGINT" "status $status" "$(tail -3 "$tmp/$x.err")"
+done
+
+kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; pids=
+echo "1..$n"
+exit $fail
