@@ -16,6 +16,8 @@
  * server cut short "#flood-sent K".  After the script it keeps reading until
  * the server closes or TIMEOUT_S (default 10) seconds have passed since the
  * start: every run is bounded.  Exit status 0, or 1 when it cannot connect.
+ * With WS_PROBE_TIMES set, every line printed starts with the seconds since
+ * the start, and every text message sent is printed too, as "> TEXT".
  */
 #define _GNU_SOURCE
 #include "../load/ws-frame.h"
@@ -25,6 +27,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -39,6 +42,8 @@ static int closed;          /* close frame or EOF seen */
 static double deadline;
 static char *message;       /* fragments being reassembled */
 static size_t message_len;
+static int times;           /* WS_PROBE_TIMES */
+static double started;
 
 static double
 now_s (void)
@@ -46,6 +51,19 @@ now_s (void)
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Every output line goes through here (times are for latency checks). */
+static void
+emit (const char *fmt, ...)
+{
+  va_list ap;
+  if (times)
+    printf ("%.4f ", now_s () - started);
+  va_start (ap, fmt);
+  vprintf (fmt, ap);
+  va_end (ap);
+  fflush (stdout);
 }
 
 static int
@@ -90,7 +108,7 @@ handle_frames (void)
         return;
       if (used < 0)
         {
-          printf ("#bad-frame\n");
+          emit ("#bad-frame\n");
           closed = 1;
           return;
         }
@@ -105,7 +123,7 @@ handle_frames (void)
           if (f.fin)
             {
               message[message_len] = '\0';
-              printf ("%s\n", message);
+              emit ("%s\n", message);
               message_len = 0;
             }
           break;
@@ -113,7 +131,7 @@ handle_frames (void)
           send_frame (WS_OP_PONG, f.payload, f.len);
           break;
         case WS_OP_CLOSE:
-          printf ("#close %d\n", ws_close_code (&f));
+          emit ("#close %d\n", ws_close_code (&f));
           if (!closed)
             send_frame (WS_OP_CLOSE, f.payload, f.len < 2 ? f.len : 2);
           closed = 1;
@@ -133,7 +151,7 @@ read_once (void)
 {
   if (rx_len == RX_MAX)
     {
-      printf ("#rx-overflow\n");
+      emit ("#rx-overflow\n");
       closed = 1;
       return;
     }
@@ -142,7 +160,7 @@ read_once (void)
     return;
   if (n <= 0)
     {
-      printf ("#eof\n");
+      emit ("#eof\n");
       fflush (stdout);
       closed = 1;
       return;
@@ -189,7 +207,7 @@ connect_ws (const char *url)
   fd = socket (AF_INET, SOCK_STREAM, 0);
   if (fd < 0 || connect (fd, (struct sockaddr *) &sa, sizeof sa) != 0)
     {
-      printf ("#connect-failed %s\n", strerror (errno));
+      emit ("#connect-failed %s\n", strerror (errno));
       return -1;
     }
   int one = 1;
@@ -205,13 +223,13 @@ connect_ws (const char *url)
       double left = deadline - now_s ();
       if (left <= 0 || poll (&p, 1, (int) (left * 1000) + 1) <= 0)
         {
-          printf ("#refused timeout\n");
+          emit ("#refused timeout\n");
           return -1;
         }
       ssize_t r = recv (fd, rx + rx_len, RX_MAX - rx_len, 0);
       if (r <= 0)
         {
-          printf ("#refused eof\n");
+          emit ("#refused eof\n");
           return -1;
         }
       rx_len += (size_t) r;
@@ -219,12 +237,12 @@ connect_ws (const char *url)
   if (strncmp ((char *) rx, "HTTP/1.1 101", 12) != 0)
     {
       char *eol = memchr (rx, '\r', head);
-      printf ("#refused %.*s\n", (int) (eol ? eol - (char *) rx : 0), (char *) rx);
+      emit ("#refused %.*s\n", (int) (eol ? eol - (char *) rx : 0), (char *) rx);
       return -1;
     }
   memmove (rx, rx + head, rx_len - head);
   rx_len -= head;
-  printf ("#open\n");
+  emit ("#open\n");
   fflush (stdout);
   handle_frames ();
   return 0;
@@ -238,6 +256,8 @@ run_line (char *line)
     return;
   if (line[0] != '!')
     {
+      if (times)
+        emit ("> %s\n", line);
       send_frame (WS_OP_TEXT, line, strlen (line));
       return;
     }
@@ -254,7 +274,7 @@ run_line (char *line)
         if (send_frame (WS_OP_TEXT, text, strlen (text)) != 0)
           break;
       if (sent < count)
-        printf ("#flood-sent %ld\n", sent);
+        emit ("#flood-sent %ld\n", sent);
     }
   else if (strncmp (line, "!garbage ", 9) == 0)
     {
@@ -312,7 +332,9 @@ main (int argc, char **argv)
   double timeout = argc > 2 ? atof (argv[2]) : 10;
   if (timeout <= 0 || timeout > 600)
     timeout = 10;
-  deadline = now_s () + timeout;
+  started = now_s ();
+  deadline = started + timeout;
+  times = getenv ("WS_PROBE_TIMES") != NULL;
   rx = malloc (RX_MAX);
   if (connect_ws (argv[1]) != 0)
     return 1;

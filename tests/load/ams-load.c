@@ -311,6 +311,16 @@ on_message (Conn *c, const char *text, size_t len)
   json_object_put (o);
 }
 
+/* Length of the first line of what the server sent, at most 60. */
+static int
+status_line_len (const Conn *c)
+{
+  size_t n = 0;
+  while (n < c->rx_len && n < 60 && c->rx[n] != '\r' && c->rx[n] != '\n')
+    n++;
+  return (int) n;
+}
+
 static void
 on_readable (Conn *c)
 {
@@ -330,7 +340,13 @@ on_readable (Conn *c)
           if (c->state == S_CLOSING)
             st.closed_clean++;
           else if (c->state == S_HANDSHAKE)
-            st.handshake_errors++;
+            {
+              /* A refusal (503 at max-connections) comes with the EOF. */
+              if (st.handshake_errors < 5)
+                fprintf (stderr, "ams-load: upgrade refused: %.*s\n", status_line_len (c),
+                         (char *) c->rx);
+              st.handshake_errors++;
+            }
           else
             st.unexpected_closes++;
           conn_drop (c);
@@ -347,7 +363,7 @@ on_readable (Conn *c)
       if (strncmp ((char *) c->rx, "HTTP/1.1 101", 12) != 0)
         {
           if (st.handshake_errors < 5)
-            fprintf (stderr, "ams-load: upgrade refused: %.*s\n", 40, (char *) c->rx);
+            fprintf (stderr, "ams-load: upgrade refused: %.*s\n", status_line_len (c), (char *) c->rx);
           st.handshake_errors++;
           conn_drop (c);
           return;
