@@ -28,8 +28,14 @@ bad() { n=$((n+1)); echo "not ok $n - $1"; fail=1; shift; for l in "$@"; do echo
 
 export AMSCLIENT_NO_CONFIG=1
 unset AMSCLIENT_URL AMSCLIENT_TOKEN AMSCLIENT_PROFILE
+# Sanitizer builds (SANITIZE=...): leak reports with full stacks, and the
+# one-per-process allocation of GLib's constructor suppressed.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_malloc=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 SLOW=${AMS_SLOW:-1}
 [ -n "${AMS_VALGRIND:-}" ] && SLOW=8
+# A sanitizer build encodes and decodes several times slower.
+ldd "$A" 2>/dev/null | grep -q libasan && [ -z "${AMS_SLOW:-}" ] && SLOW=4
 
 wait_for() {
   local deadline=$((SECONDS + $3 * SLOW))
@@ -71,10 +77,10 @@ run_codec() {
   else bad "$codec: publish_started" "$(tail -5 "$d/pub.err")"; fi
 
   # Player 1 records until the stream ends; player 2 counts 60 frames.
-  "$A" play "${common[@]}" --stream "$id" --record "$d/rec.mkv" --duration 90 \
+  "$A" play "${common[@]}" --stream "$id" --record "$d/rec.mkv" --duration $((90 * SLOW)) \
     >"$d/rec.json" 2>"$d/rec.err" </dev/null &
   local rec=$!; pids="$pids $rec"
-  "$A" play "${common[@]}" --stream "$id" --frames 60 --duration 40 \
+  "$A" play "${common[@]}" --stream "$id" --frames 60 --duration $((40 * SLOW)) \
     >"$d/play.json" 2>"$d/play.err" </dev/null &
   local play=$!; pids="$pids $play"
 

@@ -27,9 +27,15 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "fail
 
 export AMSCLIENT_NO_CONFIG=1
 unset AMSCLIENT_URL AMSCLIENT_TOKEN AMSCLIENT_PROFILE
+# Sanitizer builds (SANITIZE=...): leak reports with full stacks, and the
+# one-per-process allocation of GLib's constructor suppressed.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_malloc=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 # Slower under valgrind or sanitizers.
 SLOW=${AMS_SLOW:-1}
 [ -n "${AMS_VALGRIND:-}" ] && SLOW=8
+# A sanitizer build encodes and decodes several times slower.
+ldd "$A" 2>/dev/null | grep -q libasan && [ -z "${AMS_SLOW:-}" ] && SLOW=4
 
 # wait_for FILE REGEX SECONDS: until a line of FILE matches.
 wait_for() {
@@ -61,21 +67,21 @@ common=(--url "$url" --ice-filter loopback --json --stats-interval 1)
 
 # ------------------------------------------------------------ a call
 printf 'hello from a\n' >"$tmp/a.txt"
-"$A" p2p "${common[@]}" --stream call1 --frames 60 --duration 60 --send-data "$tmp/a.txt" \
+"$A" p2p "${common[@]}" --stream call1 --frames 60 --duration $((60 * SLOW)) --send-data "$tmp/a.txt" \
   >"$tmp/a.json" 2>"$tmp/a.err" </dev/null &
 pa=$!; pids="$pids $pa"
 wait_for "$tmp/a.json" '"state":"waiting-peer"' 15 && ok "first peer joins and waits" \
   || bad "first peer joins and waits" "$(tail -3 "$tmp/a.err")"
 
 # The second reads its message from standard input (--send-data -).
-"$A" p2p "${common[@]}" --stream call1 --frames 60 --duration 60 --send-data - \
+"$A" p2p "${common[@]}" --stream call1 --frames 60 --duration $((60 * SLOW)) --send-data - \
   >"$tmp/b.json" 2>"$tmp/b.err" <<<"hello from b" &
 pb=$!; pids="$pids $pb"
 wait_for "$tmp/b.json" '"definition":"joined"' 15 && ok "second peer joins" \
   || bad "second peer joins" "$(tail -3 "$tmp/b.err")"
 
 # Both seats are taken: a third peer is refused.
-"$A" p2p "${common[@]}" --stream call1 --duration 20 >"$tmp/c.json" 2>"$tmp/c.err" </dev/null
+"$A" p2p "${common[@]}" --stream call1 --duration $((20 * SLOW)) >"$tmp/c.json" 2>"$tmp/c.err" </dev/null
 status=$?
 [ "$status" -eq 4 ] && ok "third peer: exit 4 (refused)" || bad "third peer: exit 4 (refused)" "status $status" "$(tail -3 "$tmp/c.err")"
 grep -q '"definition":"NoSpaceForNewPeer"' "$tmp/c.json" && ok "third peer: NoSpaceForNewPeer reported" \
@@ -108,12 +114,12 @@ grep -q '"event":"peer-left"' "$tmp/$other.json" && ok "the other peer saw the l
   || bad "the other peer saw the leave" "$(grep -E 'stop|peer-left' "$tmp/$other.json")"
 
 # ------------------------------------------------------------ --wait-peer
-"$A" p2p "${common[@]}" --stream call2 --wait-peer --duration 120 \
+"$A" p2p "${common[@]}" --stream call2 --wait-peer --duration $((120 * SLOW)) \
   >"$tmp/w.json" 2>"$tmp/w.err" </dev/null &
 pw=$!; pids="$pids $pw"
 wait_for "$tmp/w.json" '"state":"waiting-peer"' 15 || bad "waiting peer joins" "$(tail -3 "$tmp/w.err")"
 for i in 1 2; do
-  "$A" p2p "${common[@]}" --stream call2 --frames 30 --duration 60 >"$tmp/g$i.json" 2>"$tmp/g$i.err" </dev/null
+  "$A" p2p "${common[@]}" --stream call2 --frames 30 --duration $((60 * SLOW)) >"$tmp/g$i.json" 2>"$tmp/g$i.err" </dev/null
   status=$?
   [ "$status" -eq 0 ] && ok "guest $i decodes 30 frames of the waiting peer" \
     || bad "guest $i decodes 30 frames of the waiting peer" "status $status" "$(tail -5 "$tmp/g$i.err")"
