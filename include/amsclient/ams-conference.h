@@ -124,6 +124,8 @@ AMS_API void ams_conference_set_publish_params (AmsConference *self,
  * @self: a conference
  * @interval_ms: how often a legacy room is polled with `getRoomInfo`;
  *   0 means the default, 5000 ms
+ *
+ * Polling starts once the server accepted the own publish (`start`).
  */
 AMS_API void ams_conference_set_poll_interval (AmsConference *self, guint interval_ms);
 

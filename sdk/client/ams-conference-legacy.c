@@ -249,7 +249,16 @@ _ams_conference_legacy_joined (AmsConference *self, AmsEvent *event, const char 
     return;
   }
   _ams_conference_legacy_room_information (self, event);
-  if (self->state != AMS_CONFERENCE_STATE_JOINED)
+}
+
+/* Polling starts once the server took the own publish (start): an answer
+ * without a stream id (no_active_streams_in_room) would otherwise be taken
+ * by the pending publish as its own refusal. */
+void
+_ams_conference_legacy_own_state (AmsConference *self, AmsStreamState state)
+{
+  if (self->state != AMS_CONFERENCE_STATE_JOINED || self->poll_source ||
+      (state != AMS_STREAM_STATE_NEGOTIATING && state != AMS_STREAM_STATE_STARTED))
     return;
   self->poll_source = g_timeout_source_new (self->poll_interval_ms);
   g_source_set_callback (self->poll_source, on_poll, self, NULL);

@@ -109,6 +109,7 @@ void            _ams_conference_legacy_joined (AmsConference *self, AmsEvent *ev
                                                const char *stream_id);
 void            _ams_conference_legacy_room_information (AmsConference *self, AmsEvent *event);
 void            _ams_conference_legacy_start_play (AmsConference *self, AmsParticipant *p);
+void            _ams_conference_legacy_own_state (AmsConference *self, AmsStreamState state);
 void            _ams_conference_legacy_stop (AmsConference *self);
 
 /* ams-conference-multitrack.c */

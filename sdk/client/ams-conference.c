@@ -371,6 +371,8 @@ on_own_state (AmsStream *stream, int old_state, int new_state, gpointer data)
   ams_event_set_string (event, "streamId", ams_stream_get_stream_id (stream));
   ams_event_set_string (event, "state", ams_stream_state_to_string (new_state));
   _ams_conference_emit_event (self, event);
+  if (self->mode == AMS_CONFERENCE_LEGACY)
+    _ams_conference_legacy_own_state (self, new_state);
 }
 
 static void
@@ -568,7 +570,9 @@ ams_conference_new (AmsClient *client, const char *room, AmsConferenceMode mode,
 
   AmsConference *self = g_object_new (AMS_TYPE_CONFERENCE, NULL);
   self->client = g_object_ref (client);
-  self->context = g_main_context_ref (ams_client_get_context (client));
+  /* A client on the default context may report none. */
+  GMainContext *context = ams_client_get_context (client);
+  self->context = context ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
   self->room = g_strdup (room);
   self->mode = mode == AMS_CONFERENCE_MULTITRACK ? AMS_CONFERENCE_MULTITRACK
                                                  : AMS_CONFERENCE_LEGACY;
