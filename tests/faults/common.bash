@@ -117,3 +117,35 @@ for line in open(path, errors="replace"):
 sys.exit(1)
 EOF
 }
+
+# has_msg FILE KEY=VALUE...: a JSON line (raw server message or amsclient
+# event) whose fields include all those string/number values.
+has_msg() {
+  python3 - "$@" <<'PYEOF'
+import json, sys
+path, *pairs = sys.argv[1:]
+want = dict(p.split("=", 1) for p in pairs)
+for line in open(path, errors="replace"):
+    line = line.strip()
+    if not line.startswith("{"):
+        continue
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(o, dict) and all(k in o and str(o[k]) == v for k, v in want.items()):
+        sys.exit(0)
+sys.exit(1)
+PYEOF
+}
+
+# wait_msg FILE SECONDS KEY=VALUE...: has_msg, retried until SECONDS pass.
+wait_msg() {
+  local file=$1 secs=$2 end; shift 2
+  end=$(awk -v a="$EPOCHREALTIME" -v s="$secs" 'BEGIN { printf "%.3f", a + s }')
+  while awk -v e="$end" -v t="$EPOCHREALTIME" 'BEGIN { exit !(t < e) }'; do
+    has_msg "$file" "$@" && return 0
+    sleep 0.1
+  done
+  has_msg "$file" "$@"
+}
