@@ -7,10 +7,12 @@
 #include "server/ams-mini-server-private.h"
 #include "media/ams-peer.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-/* Under valgrind (AMS_VALGRIND set) everything runs ~30x slower. */
-#define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
+/* Under valgrind (AMS_VALGRIND set) everything runs ~30x slower; AMS_SLOW=N
+ * stretches the waits for sanitizer builds. */
+#define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : g_getenv ("AMS_SLOW") ? MAX (1, atoi (g_getenv ("AMS_SLOW"))) : 1)
 #define TIMEOUT_S (20 * SLOW)
 #define RATE_DIV (g_getenv ("AMS_VALGRIND") ? 100 : 1)
 
@@ -383,7 +385,14 @@ check_relay (const char *codec, guint width, guint height, gboolean disconnect)
   for (int i = 0; i < 2; i++)
     {
       Endpoint *p = players[i];
-      g_assert_true (spin_until (decoded_60, p, TIMEOUT_S));
+      if (!spin_until (decoded_60, p, TIMEOUT_S))
+        {
+          for (guint k = 0; k < p->events->len; k++)
+            g_test_message ("player %d saw %s", i + 1, (char *) g_ptr_array_index (p->events, k));
+          g_error ("player %d: %" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
+                   " audio buffers within the time limit", i + 1, p->frames,
+                   ams_peer_get_audio_buffers (p->peer));
+        }
       wait_event (p, "play_started");
       g_assert_cmpuint (p->frame_w, ==, width);
       g_assert_cmpuint (p->frame_h, ==, height);
