@@ -135,6 +135,24 @@ run_codec() {
     || bad "$codec: the recording lasts at least 1 s" "duration ${dur:-none}"
 }
 
+# Nobody publishes this one: the server's no_stream_exist is exit 5.
+"$A" play "${common[@]}" --stream nobody --frames 10 --duration $((20 * SLOW)) \
+  >"$tmp/none.json" 2>"$tmp/none.err" </dev/null
+status=$?
+[ "$status" -eq 5 ] && grep -q '"definition":"no_stream_exist"' "$tmp/none.json" \
+  && ok "play of an unknown stream: no_stream_exist, exit 5" \
+  || bad "play of an unknown stream: no_stream_exist, exit 5" "status $status" "$(tail -3 "$tmp/none.err")"
+
+# --frames not reached within --duration: exit 8 (timeout).
+"$A" publish "${common[@]}" --stream short --duration $((60 * SLOW)) >"$tmp/short.json" 2>"$tmp/short.err" </dev/null &
+short=$!; pids="$pids $short"
+wait_for "$tmp/short.json" '"event":"publish_started"' 20
+"$A" play "${common[@]}" --stream short --frames 100000 --duration 4 >"$tmp/slow.json" 2>"$tmp/slow.err" </dev/null
+status=$?
+[ "$status" -eq 8 ] && ok "play --frames not reached within --duration: exit 8" \
+  || bad "play --frames not reached within --duration: exit 8" "status $status" "$(tail -3 "$tmp/slow.err")"
+kill -INT $short; wait_pid $short 20
+
 run_codec vp8 480 360
 run_codec h264 320 240
 
