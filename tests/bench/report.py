@@ -121,15 +121,31 @@ def window_rate(path, key, ta, tb):
     return (pts[-1][1] - pts[0][1]) / (pts[-1][0] - pts[0][0])
 
 
+def first_frame_before(path, t):
+    try:
+        with open(path) as f:
+            objs = json_lines(f.read())
+    except OSError:
+        return 0
+    for _, o in objs:
+        if o.get("event") == "first-frame":
+            ft = iso_s(o.get("time"))
+            return int(ft is not None and ft <= t)
+    return 0
+
+
 def relay_row(resdir, n, prefix, ta, tb, server_cpu_s, player_cpu_s, threads, rss_kb, hwm_kb,
               ready, publisher_log):
     n, ta, tb = int(n), float(ta), float(tb)
     window = tb - ta
-    fps = []
+    fps, ready_at_start = [], 0
     for i in range(1, n + 1):
         r = window_rate(f"{prefix}{i}.log", "framesDecoded", ta, tb)
         fps.append(r if r is not None else 0.0)
-    rec = {"row": str(n), "players": n, "players_ready": int(ready or 0),
+        ready_at_start += first_frame_before(f"{prefix}{i}.log", ta)
+    # counted from the players' own first-frame events, not from the wait
+    rec = {"row": str(n), "players": n, "players_ready": ready_at_start,
+           "players_seen_ready_by_wait": int(ready or 0),
            "players_30fps": sum(1 for f in fps if f >= 29.0),
            "fps_min": min(fps) if fps else None,
            "fps_median": statistics.median(fps) if fps else None,
