@@ -14,7 +14,7 @@
 /* A call that reached --frames tells the other peer (peerMessageCommand
  * "framesReached") and stays up until that peer has reached its own count
  * (its framesReached, or its leave), at most this long. */
-#define P2P_LINGER_MS 5000
+#define P2P_LINGER_MS 10000
 #define FRAMES_REACHED "framesReached"
 /* How long the end of a session (stop, leave) may wait for the server's
  * confirmation before the socket is closed anyway. */
