@@ -17,7 +17,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
+#define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : g_getenv ("SANITIZE") && *g_getenv ("SANITIZE") ? 4 : 1)
 #define TIMEOUT_MS (10000 * SLOW)
 
 typedef gboolean (*Cond) (gpointer data);
@@ -313,7 +313,13 @@ test_legacy_flow (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_messages (f->server, "getRoomInfo", NULL, NULL), ==, 0);
   ws_peer_send_text (f->server, "{\"command\":\"start\",\"streamId\":\"gen1\"}");
   gint64 t0 = g_get_monotonic_time ();
-  g_assert_true (wait_messages (f->server, "getRoomInfo", "room", "room1", 2));
+  if (!wait_messages (f->server, "getRoomInfo", "room", "room1", 2)) {
+    g_autofree char *log = rec_join (&rec);
+    AmsStream *own = ams_conference_get_own_stream (conf);
+    g_error ("no polling: %s; own stream %s%s%s", log,
+             own ? ams_stream_state_to_string (ams_stream_get_state (own)) : "none",
+             rec.error ? ", error: " : "", rec.error ? rec.error->message : "");
+  }
   g_assert_cmpint (g_get_monotonic_time () - t0, >=, 200 * 1000);
   m = last_message (f->server, "getRoomInfo");
   g_assert_cmpstr (member (m, "streamId"), ==, "gen1");
