@@ -14,6 +14,7 @@
 #include <amsclient/amsclient.h>
 #include "media/ams-peer.h"
 #include "helpers/ws-peer.h"
+#include "client/ams-stream-private.h"   /* white box: the peer's ICE setup */
 
 #include <json-c/json.h>
 #include <string.h>
@@ -686,6 +687,63 @@ test_publish_play (void)
     ;
 }
 
+static gboolean
+has_peer (gpointer data)
+{
+  return ((AmsStream *) data)->peer != NULL;
+}
+
+static char *
+peer_stun_server (AmsStream *stream)
+{
+  char *uri = NULL;
+  g_object_get (ams_peer_get_webrtcbin (stream->peer), "stun-server", &uri, NULL);
+  return uri;
+}
+
+/* With no ICE server of the user's, the server's iceServerConfig is used;
+ * the user's own always win. (The STUN server is a loopback address where
+ * nothing listens: no packet leaves the machine.) */
+static void
+test_ice_server_config (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GKeyFile) config = g_key_file_new ();
+  g_key_file_set_string (config, "ice", "stun-server", "stun:127.0.0.1:3478");
+  AmsMiniServer *server = ams_mini_server_new (NULL);
+  g_assert_true (ams_mini_server_load_config (server, config, &error));
+  g_assert_no_error (error);
+  ams_mini_server_set_port (server, 0);
+  g_assert_true (ams_mini_server_start (server, &error));
+  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u/WebRTCAppEE/websocket",
+                                          ams_mini_server_get_port (server));
+  g_autoptr (AmsClient) client = connect_client (url);
+
+  AmsMediaOptions o;
+  loopback_media (&o);
+  g_autoptr (AmsStream) from_server = ams_stream_new (client, AMS_STREAM_PUBLISH, "ice1", &o);
+  const char *const mine[] = { "stun:127.0.0.2:3479", NULL };
+  o.ice_servers = mine;
+  g_autoptr (AmsStream) own = ams_stream_new (client, AMS_STREAM_PUBLISH, "ice2", &o);
+  g_assert_true (ams_stream_start (from_server, &error));
+  g_assert_true (ams_stream_start (own, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_until (has_peer, from_server, TIMEOUT_MS));
+  g_assert_true (wait_until (has_peer, own, TIMEOUT_MS));
+
+  g_autofree char *a = peer_stun_server (from_server);
+  g_autofree char *b = peer_stun_server (own);
+  g_assert_cmpstr (a, ==, "stun://127.0.0.1:3478");
+  g_assert_cmpstr (b, ==, "stun://127.0.0.2:3479");
+
+  ams_stream_stop (from_server);
+  ams_stream_stop (own);
+  ams_client_disconnect (client);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_object_unref (server);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -694,5 +752,6 @@ main (int argc, char **argv)
   g_test_add_func ("/stream/play-scripted-reconnect", test_play_scripted);
   g_test_add_func ("/stream/p2p", test_p2p);
   g_test_add_func ("/stream/publish-play", test_publish_play);
+  g_test_add_func ("/stream/ice-server-config", test_ice_server_config);
   return g_test_run ();
 }
