@@ -20,7 +20,8 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
   wait 2>/dev/null
   for c in "${CLEANUPS[@]}"; do eval "$c" >/dev/null 2>&1; done
-  rm -rf "$TMP"
+  # AMS_KEEP_TMP=1 keeps the logs for a post-mortem.
+  if [ -n "${AMS_KEEP_TMP:-}" ]; then echo "# logs kept in $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 
@@ -149,3 +150,75 @@ wait_msg() {
   done
   has_msg "$file" "$@"
 }
+
+# Counts the JSON lines of FILE with all the given fields.
+count_msg() {
+  python3 - "$@" <<'EOF'
+import json, sys
+path, *pairs = sys.argv[1:]
+want = dict(p.split("=", 1) for p in pairs)
+n = 0
+for line in open(path, errors="replace"):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(o, dict) and all(k in o and str(o[k]) == v for k, v in want.items()):
+        n += 1
+print(n)
+EOF
+}
+
+# wait_count FILE N SECONDS KEY=VALUE...: until at least N such lines.
+wait_count() {
+  local file=$1 want=$2 secs=$3 end; shift 3
+  end=$(awk -v a="$EPOCHREALTIME" -v s="$secs" 'BEGIN { printf "%.3f", a + s }')
+  while awk -v e="$end" -v t="$EPOCHREALTIME" 'BEGIN { exit !(t < e) }'; do
+    [ "$(count_msg "$file" "$@")" -ge "$want" ] && return 0
+    sleep 0.1
+  done
+  [ "$(count_msg "$file" "$@")" -ge "$want" ]
+}
+
+# frames_now FILE: the last video frame count an amsclient --json log reported.
+frames_now() {
+  python3 - "$1" <<'EOF'
+import json, sys
+last = 0
+for line in open(sys.argv[1], errors="replace"):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    for k in ("framesDecoded", "videoFramesDecoded"):
+        if isinstance(o.get(k), int):
+            last = o[k]
+print(last)
+EOF
+}
+
+# nth_time FILE N KEY=VALUE...: the "time" (as epoch seconds) of the Nth
+# matching amsclient event, or nothing.  Latencies are measured from the
+# events' own times, not from when a (slow, polling) check noticed them.
+nth_time() {
+  python3 - "$@" <<'PYEOF'
+import datetime, json, sys
+path, nth, *pairs = sys.argv[1:]
+want = dict(p.split("=", 1) for p in pairs)
+n = 0
+for line in open(path, errors="replace"):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(o, dict) and all(k in o and str(o[k]) == v for k, v in want.items()):
+        n += 1
+        if n == int(nth):
+            t = datetime.datetime.strptime(o["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+            print("%.3f" % t.replace(tzinfo=datetime.timezone.utc).timestamp())
+            break
+PYEOF
+}
+
+# delta T0 T1: T1 - T0 in seconds (2 decimals), "nan" when T1 is empty.
+delta() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "") print "nan"; else printf "%.2f", b - a }'; }
