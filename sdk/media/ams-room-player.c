@@ -28,7 +28,6 @@ typedef struct {
   char     *id;
   Track    *tracks[2];
   gboolean  enabled;
-  gboolean  needs_keyframe;
 } Participant;
 
 struct _AmsRoomPlayer {
@@ -152,13 +151,15 @@ check_signaling_state (gpointer data)
   rp->saw_local_offer = FALSE;
   if (rp->connected)
     {
+      /* New tracks need a keyframe to start; the others too, in case the
+       * remote side reset its receivers while renegotiating (the relay
+       * coalesces requests). */
       GList *ps = g_hash_table_get_values (rp->participants);
       for (GList *l = ps; l; l = l->next)
         {
           Participant *p = l->data;
-          if (p->needs_keyframe && rp->cb.keyframe_needed)
+          if (rp->cb.keyframe_needed)
             rp->cb.keyframe_needed (rp, p->id, rp->user_data);
-          p->needs_keyframe = FALSE;
         }
       g_list_free (ps);
     }
@@ -288,7 +289,6 @@ on_state (AmsPeer *peer, AmsPeerStateKind kind, int state, gpointer data)
   for (GList *l = ps; l; l = l->next)
     {
       Participant *p = l->data;
-      p->needs_keyframe = FALSE;
       if (rp->cb.keyframe_needed)
         rp->cb.keyframe_needed (rp, p->id, rp->user_data);
     }
@@ -419,7 +419,6 @@ ams_room_player_add_participant (AmsRoomPlayer *rp, const char *participant, Gst
   Participant *p = g_new0 (Participant, 1);
   p->id = g_strdup (participant);
   p->enabled = TRUE;
-  p->needs_keyframe = TRUE;
   GstCaps *prefs[2] = { video_prefs, audio_prefs };
   for (int k = 0; k < 2; k++)
     {

@@ -275,8 +275,9 @@ server_new (const char *config)
   /* Every packet stays on loopback: the relay gathers only there. */
   g_autoptr (GKeyFile) loopback = g_key_file_new ();
   g_key_file_set_string (loopback, "media", "ice-address", "127.0.0.1");
-  /* The start timeout (10 s) is too short for media under valgrind. */
-  g_key_file_set_integer (loopback, "server", "start-timeout-ms", 10000 * SLOW);
+  /* The start timeout (10 s) is too short for media under valgrind: as long
+   * as the tests wait. */
+  g_key_file_set_integer (loopback, "server", "start-timeout-ms", TIMEOUT_S * 1000);
   /* No WebSocket keepalive: under valgrind a pong can take longer than the
    * hang-up delay (keepalive has its own tests). */
   g_key_file_set_integer (loopback, "server", "idle-ping-seconds", 0);
