@@ -55,7 +55,10 @@ json_num() {
   grep "\"event\":\"$2\"" "$1" | tail -n 1 | grep -oE "\"$3\":-?[0-9.]+" | head -1 | cut -d: -f2
 }
 
-"$S" --port 0 >"$tmp/server.log" 2>&1 &
+# A loaded machine (or a slow build) may need more than AMS's 10 s for a
+# publish to start; the tests check media, not that timeout.
+printf '[server]\nstart-timeout-ms=%d\n' $((60000 * SLOW)) >"$tmp/server.conf"
+"$S" --port 0 --config "$tmp/server.conf" >"$tmp/server.log" 2>&1 &
 server=$!; pids="$server"
 wait_for "$tmp/server.log" 'listening on 127\.0\.0\.1:[0-9]+' 10 || { bad "server starts" "$(cat "$tmp/server.log")"; exit 1; }
 port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
@@ -146,7 +149,8 @@ status=$?
 # --frames not reached within --duration: exit 8 (timeout).
 "$A" publish "${common[@]}" --stream short --duration $((60 * SLOW)) >"$tmp/short.json" 2>"$tmp/short.err" </dev/null &
 short=$!; pids="$pids $short"
-wait_for "$tmp/short.json" '"event":"publish_started"' 20
+wait_for "$tmp/short.json" '"event":"publish_started"' 20 \
+  || bad "publisher of the --frames timeout check starts" "$(tail -3 "$tmp/short.err")"
 "$A" play "${common[@]}" --stream short --frames 100000 --duration 4 >"$tmp/slow.json" 2>"$tmp/slow.err" </dev/null
 status=$?
 [ "$status" -eq 8 ] && ok "play --frames not reached within --duration: exit 8" \

@@ -58,7 +58,10 @@ json_int() {
   grep "\"event\":\"$2\"" "$1" | tail -n 1 | grep -oE "\"$3\":-?[0-9]+" | head -1 | cut -d: -f2
 }
 
-"$S" --port 0 >"$tmp/server.log" 2>&1 &
+# A loaded machine (or a slow build) may need more than AMS's 10 s for a
+# publish to start; the tests check media, not that timeout.
+printf '[server]\nstart-timeout-ms=%d\n' $((60000 * SLOW)) >"$tmp/server.conf"
+"$S" --port 0 --config "$tmp/server.conf" >"$tmp/server.log" 2>&1 &
 server=$!; pids="$server"
 wait_for "$tmp/server.log" 'listening on 127\.0\.0\.1:[0-9]+' 10 || { bad "server starts" "$(cat "$tmp/server.log")"; exit 1; }
 port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
