@@ -1,0 +1,181 @@
+/* sdk-play: cold and warm time to first frame through the SDK's public API.
+ *
+ * One process, one AmsClient, N plays of the same live stream one after the
+ * other: the first play is cold (new process, DTLS key, GStreamer start-up),
+ * the later ones are warm (the process and the signalling connection exist).
+ * Each play is stopped at its first decoded frame and the next one starts
+ * 300 ms later.
+ *
+ *   sdk-play --url ws://127.0.0.1:PORT/App/websocket --stream ID [--plays N] [--timeout S]
+ *
+ * Prints one JSON line: {"cold_ms":..., "warm_ms":[...], "from_exec_ms":...}
+ * where each figure is ms from ams_stream_start() to the stream's
+ * "video-frame" signal with count 1, and from_exec_ms is the first frame of
+ * the first play counted from main().  Exits 1 on error or timeout.
+ */
+#include <amsclient/amsclient.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  GMainLoop *loop;
+  AmsClient *client;
+  AmsStream *stream;
+  const char *stream_id;
+  int plays, done;
+  gint64 t_main, t_request, first_from_exec_us;
+  GArray *ms;                   /* double per play */
+  gboolean failed;
+  guint timer;
+} Bench;
+
+static void start_play (Bench *b);
+
+/* a short gap lets the server finish the previous play of the same id */
+#define GAP_MS 300
+
+static gboolean
+start_next (gpointer data)
+{
+  start_play (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+next_play (gpointer data)
+{
+  Bench *b = data;
+  /* stopped outside the signal handler: the stream emitted from its own code */
+  ams_stream_stop (b->stream);
+  g_clear_object (&b->stream);
+  if (++b->done == b->plays)
+    g_main_loop_quit (b->loop);
+  else
+    g_timeout_add (GAP_MS, start_next, b);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_video_frame (AmsStream *stream, guint64 count, guint width, guint height, gpointer data)
+{
+  Bench *b = data;
+  if (count != 1 || stream != b->stream)
+    return;
+  gint64 now = g_get_monotonic_time ();
+  double ms = (now - b->t_request) / 1000.0;
+  g_array_append_val (b->ms, ms);
+  if (b->done == 0)
+    b->first_from_exec_us = now - b->t_main;
+  g_idle_add (next_play, b);
+}
+
+static void
+on_error (AmsStream *stream, const GError *error, gpointer data)
+{
+  Bench *b = data;
+  g_printerr ("sdk-play: %s\n", error ? error->message : "stream failed");
+  b->failed = TRUE;
+  g_main_loop_quit (b->loop);
+}
+
+static void
+start_play (Bench *b)
+{
+  AmsMediaOptions options;
+  ams_media_options_init (&options);
+  options.audio = FALSE;
+  options.ice_filter = "loopback";
+  b->stream = ams_stream_new (b->client, AMS_STREAM_PLAY, b->stream_id, &options);
+  g_signal_connect (b->stream, "video-frame", G_CALLBACK (on_video_frame), b);
+  g_signal_connect (b->stream, "error", G_CALLBACK (on_error), b);
+  GError *error = NULL;
+  b->t_request = g_get_monotonic_time ();
+  if (!ams_stream_start (b->stream, &error)) {
+    g_printerr ("sdk-play: %s\n", error->message);
+    g_clear_error (&error);
+    b->failed = TRUE;
+    g_main_loop_quit (b->loop);
+  }
+}
+
+static gboolean
+on_timeout (gpointer data)
+{
+  Bench *b = data;
+  g_printerr ("sdk-play: timeout after %d of %d plays (stream state %s)\n", b->done, b->plays,
+      b->stream ? ams_stream_state_to_string (ams_stream_get_state (b->stream)) : "none");
+  b->failed = TRUE;
+  b->timer = 0;
+  g_main_loop_quit (b->loop);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int argc, char **argv)
+{
+  Bench b = { 0 };
+  b.t_main = g_get_monotonic_time ();
+  const char *url = NULL;
+  double timeout_s = 60;
+  b.plays = 2;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp (argv[i], "--url") && i + 1 < argc)
+      url = argv[++i];
+    else if (!strcmp (argv[i], "--stream") && i + 1 < argc)
+      b.stream_id = argv[++i];
+    else if (!strcmp (argv[i], "--plays") && i + 1 < argc)
+      b.plays = atoi (argv[++i]);
+    else if (!strcmp (argv[i], "--timeout") && i + 1 < argc)
+      timeout_s = atof (argv[++i]);
+    else {
+      fprintf (stderr, "usage: sdk-play --url URL --stream ID [--plays N] [--timeout S]\n");
+      return 2;
+    }
+  }
+  if (!url || !b.stream_id || b.plays < 1 || b.plays > 100 ||
+      !(timeout_s > 0 && timeout_s <= 600)) {
+    fprintf (stderr, "usage: sdk-play --url URL --stream ID [--plays 1..100] [--timeout S]\n");
+    return 2;
+  }
+  GError *error = NULL;
+  b.loop = g_main_loop_new (NULL, FALSE);
+  b.ms = g_array_new (FALSE, FALSE, sizeof (double));
+  b.client = ams_client_new (url, NULL, &error);
+  if (!b.client || !ams_client_connect (b.client, &error)) {
+    g_printerr ("sdk-play: %s\n", error ? error->message : "cannot connect");
+    return 1;
+  }
+  /* the request is queued until the socket is open, as an application does */
+  start_play (&b);
+  b.timer = g_timeout_add ((guint) (timeout_s * 1000), on_timeout, &b);
+  if (!b.failed)
+    g_main_loop_run (b.loop);
+  if (b.timer)
+    g_source_remove (b.timer);
+  if (b.stream) {
+    ams_stream_stop (b.stream);
+    g_clear_object (&b.stream);
+  }
+  ams_client_disconnect (b.client);
+  g_object_unref (b.client);
+
+  int rc = b.failed || (int) b.ms->len < b.plays ? 1 : 0;
+  printf ("{\"plays\":%d,\"ok\":%u,\"cold_ms\":", b.plays, b.ms->len);
+  if (b.ms->len > 0)
+    printf ("%.1f", g_array_index (b.ms, double, 0));
+  else
+    printf ("null");
+  printf (",\"from_exec_ms\":");
+  if (b.ms->len > 0)
+    printf ("%.1f", b.first_from_exec_us / 1000.0);
+  else
+    printf ("null");
+  printf (",\"warm_ms\":[");
+  for (guint i = 1; i < b.ms->len; i++)
+    printf ("%s%.1f", i > 1 ? "," : "", g_array_index (b.ms, double, i));
+  printf ("]}\n");
+  g_array_unref (b.ms);
+  g_main_loop_unref (b.loop);
+  return rc;
+}
