@@ -380,6 +380,11 @@ ams_ws_server_start (AmsWsServer *srv, GError **error)
 
   memset (&info, 0, sizeof info);
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
+  /* With IPv6 on, lws 4.1 binds an IPv4 address given in iface as the IPv6
+   * wildcard: "127.0.0.1" listened on every interface (ss showed *:PORT).
+   * An IPv4 address needs an IPv4 socket. */
+  if (strchr (srv->bind_address, ':') == NULL)
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   info.port = (int) srv->config.port;
   info.iface = srv->bind_address;
   info.protocols = srv->protocols;
