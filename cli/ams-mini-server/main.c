@@ -47,6 +47,9 @@ main (int argc, char **argv)
   };
 
   setlocale (LC_ALL, "");
+  /* Log messages (--verbose, G_MESSAGES_DEBUG) go to stderr: stdout carries
+   * only the "listening on" line that scripts wait for. */
+  g_log_writer_default_set_use_stderr (TRUE);
   g_autoptr (GOptionContext) oc = g_option_context_new ("- Ant Media Server compatible mini-server");
   g_option_context_add_main_entries (oc, entries, NULL);
   g_option_context_set_description (

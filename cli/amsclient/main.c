@@ -86,6 +86,9 @@ main (int argc, char **argv)
   int status;
 
   setlocale (LC_ALL, "");
+  /* GLib sends debug and info messages to stdout by default: with
+   * G_MESSAGES_DEBUG set they would break --json (stdout is events only). */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   if (argc < 2) {
     cli_output_usage_error (NULL, "no command given");

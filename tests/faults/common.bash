@@ -222,3 +222,13 @@ PYEOF
 
 # delta T0 T1: T1 - T0 in seconds (2 decimals), "nan" when T1 is empty.
 delta() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "") print "nan"; else printf "%.2f", b - a }'; }
+
+# stop_server [PID]: SIGTERM, then a check that it exits 0 (a crash on the
+# way out, e.g. SIGSEGV = 139, is a failure).
+stop_server() {
+  local pid=${1:-$SRV_PID} rc
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid"; rc=$?
+  check "ams-mini-server (pid $pid) exits 0 on SIGTERM (got $rc)" test "$rc" = 0
+  [ "$rc" = 0 ] || show "$SRV_LOG.err" 10
+}

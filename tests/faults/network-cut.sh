@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # network-cut: the server and the clients in two network namespaces joined
-# by a veth pair (192.0.2.0/24, TEST-NET-1: never routed anywhere); every
+# by a veth pair (198.51.100.0/24, TEST-NET-2: never routed anywhere); every
 # packet between them is dropped for CUT_SECONDS while `amsclient publish`
 # and `amsclient play` run.  The loss must be detected (ICE or signalling
 # keepalive) and both sessions re-established after the cut.
@@ -30,12 +30,12 @@ if ! ip link add "$VS" type veth peer name "$VC" 2>"$TMP/veth.err"; then
   skip_all "no veth support: $(head -1 "$TMP/veth.err")"
 fi
 ip link set "$VS" netns "$NS_SRV" && ip link set "$VC" netns "$NS_CLI" \
-  && ip -n "$NS_SRV" addr add 192.0.2.1/24 dev "$VS" && ip -n "$NS_CLI" addr add 192.0.2.2/24 dev "$VC" \
+  && ip -n "$NS_SRV" addr add 198.51.100.1/24 dev "$VS" && ip -n "$NS_CLI" addr add 198.51.100.2/24 dev "$VC" \
   && ip -n "$NS_SRV" link set "$VS" up && ip -n "$NS_CLI" link set "$VC" up \
   && ip -n "$NS_SRV" link set lo up && ip -n "$NS_CLI" link set lo up
 check "two namespaces joined by a veth pair" test $? = 0
 for _ in $(seq 1 50); do
-  ip netns exec "$NS_CLI" ping -c 1 -W 1 192.0.2.1 >/dev/null 2>&1 && break; sleep 0.1
+  ip netns exec "$NS_CLI" ping -c 1 -W 1 198.51.100.1 >/dev/null 2>&1 && break; sleep 0.1
 done
 
 # How to cut: iptables DROP in the client namespace, else the link down.
@@ -61,13 +61,13 @@ echo "# cutting with: $CUT_WITH"
 
 # The server in its namespace, on the veth address (ICE gathers there too).
 SRV_LOG=$TMP/server.out
-ip netns exec "$NS_SRV" "$MINISERVER_BIN" --bind 192.0.2.1 --port 0 >"$SRV_LOG" 2>"$SRV_LOG.err" &
+ip netns exec "$NS_SRV" "$MINISERVER_BIN" --bind 198.51.100.1 --port 0 >"$SRV_LOG" 2>"$SRV_LOG.err" &
 SRV_PID=$!; PIDS+=("$SRV_PID")
-wait_for "$SRV_LOG" '^listening on 192\.0\.2\.1:[0-9]+$' 10
-PORT=$(sed -n 's/^listening on 192\.0\.2\.1:\([0-9][0-9]*\)$/\1/p' "$SRV_LOG")
+wait_for "$SRV_LOG" '^listening on 198\.51\.100\.1:[0-9]+$' 10
+PORT=$(sed -n 's/^listening on 198\.51\.100\.1:\([0-9][0-9]*\)$/\1/p' "$SRV_LOG")
 if [ -z "$PORT" ]; then not_ok "ams-mini-server starts in its namespace"; show "$SRV_LOG.err"; finish; exit; fi
-ok "ams-mini-server listens on 192.0.2.1:$PORT in $NS_SRV"
-URL="ws://192.0.2.1:$PORT/LiveApp/websocket"
+ok "ams-mini-server listens on 198.51.100.1:$PORT in $NS_SRV"
+URL="ws://198.51.100.1:$PORT/LiveApp/websocket"
 
 # The states and connection events of an amsclient --json log, in order.
 event_trail() {
