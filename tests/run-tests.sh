@@ -23,6 +23,12 @@ unset AMSCLIENT_URL AMSCLIENT_TOKEN
 # GStreamer's registry cache is per user; keep it in the build tree so
 # parallel and sanitised runs do not fight over it.
 export GST_REGISTRY=$PWD/$BUILD/gst-registry.bin
+# Sanitised runs: LeakSanitizer applies tests/lsan.supp (libraries' own
+# leaks), which needs full malloc stacks (GLib has no frame pointers).
+if [ -n "${SANITIZE:-}" ]; then
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
+fi
 
 LOGDIR=$BUILD/test-logs
 mkdir -p "$LOGDIR"
