@@ -156,13 +156,33 @@ AMS_API gboolean ams_conference_join (AmsConference *self, GError **error);
  */
 AMS_API void ams_conference_leave (AmsConference *self);
 
-/** ams_conference_get_room: Returns: (transfer none): the room id. */
+/**
+ * ams_conference_get_room:
+ * @self: a conference
+ *
+ * Returns: (transfer none): the room id.
+ */
 AMS_API const char *ams_conference_get_room (AmsConference *self);
-/** ams_conference_get_mode: Returns: the room flow. */
+/**
+ * ams_conference_get_mode:
+ * @self: a conference
+ *
+ * Returns: the room flow.
+ */
 AMS_API AmsConferenceMode ams_conference_get_mode (AmsConference *self);
-/** ams_conference_get_state: Returns: the current state (also the "state" property). */
+/**
+ * ams_conference_get_state:
+ * @self: a conference
+ *
+ * Returns: the current state (also the "state" property).
+ */
 AMS_API AmsConferenceState ams_conference_get_state (AmsConference *self);
-/** ams_conference_get_client: Returns: (transfer none): the client. */
+/**
+ * ams_conference_get_client:
+ * @self: a conference
+ *
+ * Returns: (transfer none): the client.
+ */
 AMS_API AmsClient *ams_conference_get_client (AmsConference *self);
 
 /**
@@ -192,7 +212,12 @@ AMS_API AmsStream *ams_conference_get_own_stream (AmsConference *self);
  */
 AMS_API char **ams_conference_dup_participants (AmsConference *self);
 
-/** ams_conference_get_n_participants: Returns: the number of remote participants present. */
+/**
+ * ams_conference_get_n_participants:
+ * @self: a conference
+ *
+ * Returns: the number of remote participants present.
+ */
 AMS_API guint ams_conference_get_n_participants (AmsConference *self);
 
 /**
@@ -291,7 +316,12 @@ AMS_API gboolean ams_conference_send_text (AmsConference *self, const char *text
  */
 AMS_API gboolean ams_conference_send_data (AmsConference *self, GBytes *data, GError **error);
 
-/** ams_conference_is_data_channel_open: Returns: %TRUE when ams_conference_send_text() can send now. */
+/**
+ * ams_conference_is_data_channel_open:
+ * @self: a conference
+ *
+ * Returns: %TRUE when ams_conference_send_text() can send now.
+ */
 AMS_API gboolean ams_conference_is_data_channel_open (AmsConference *self);
 
 /**
