@@ -54,6 +54,7 @@ struct _AmsStream {
   /* The media session. */
   AmsPeer         *peer;
   gboolean         remote_set;      /* a remote description was applied */
+  gboolean         offered;         /* play: the server offered for this request */
   GQueue           early_candidates; /* AmsStreamCandidate, before the peer exists */
   gboolean         data_open;
   guint64          frames;          /* decoded video frames, this media session */

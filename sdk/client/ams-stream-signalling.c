@@ -136,6 +136,7 @@ on_take_configuration (AmsClient *client, AmsEvent *event, const char *stream_id
     if (self->kind == AMS_STREAM_P2P && self->state == AMS_STREAM_STATE_WAITING_PEER &&
         self->started_emitted)
       self->request_us = g_get_monotonic_time ();
+    self->offered = TRUE;
     if (new_media_session (self, FALSE)) {
       apply_remote (self, "offer", sdp);
       if (self->kind == AMS_STREAM_P2P && _ams_stream_is_active (self))
@@ -200,6 +201,12 @@ on_notification (AmsClient *client, AmsEvent *event, const char *stream_id, gpoi
   case AMS_STREAM_PLAY:
     if (g_str_equal (definition, "play_started"))
       _ams_stream_mark_started (self);
+    else if (g_str_equal (definition, "play_finished") && !self->offered)
+      /* The server answers a play with an offer (or an error) and handles a
+       * socket's messages in order, so a play_finished before our offer
+       * ends an earlier play of this id on this socket: its stop was sent
+       * just before our play, the answer crossed it. */
+      g_debug ("stream %s: play_finished of an earlier play ignored", self->stream_id);
     else if (g_str_equal (definition, "play_finished"))
       _ams_stream_finish (self);
     break;
@@ -252,6 +259,7 @@ on_reconnected (AmsClient *client, gpointer data)
   /* The client re-issued our request; measure the rebuild afresh. */
   self->request_us = g_get_monotonic_time ();
   self->first_frame_us = 0;
+  self->offered = FALSE;
   _ams_stream_set_state (self, AMS_STREAM_STATE_REQUESTING);
 }
 
