@@ -123,13 +123,21 @@ string_member (json_object *o, const char *key)
 }
 
 /* The streams of a joinedTheRoom or roomInformation: `streamList` (names
- * and meta data, 2.4+) and `streams` (ids only), merged. (transfer full) */
+ * and meta data, 2.4+) and `streams` (ids only), merged. NULL when the
+ * message has neither as an array: it says nothing of the room.
+ * (transfer full) */
 static GPtrArray *
 room_entries (AmsConference *self, AmsEvent *event)
 {
-  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
   g_autofree char *list = ams_event_dup_json (event, "streamList");
   json_object *array = list ? json_tokener_parse (list) : NULL;
+  g_auto (GStrv) streams = ams_event_dup_strv (event, "streams");
+  if (streams == NULL && !(array && json_object_is_type (array, json_type_array))) {
+    if (array)
+      json_object_put (array);
+    return NULL;
+  }
+  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
   if (array && json_object_is_type (array, json_type_array)) {
     for (size_t i = 0; i < json_object_array_length (array) && entries->len < 1024; i++) {
       json_object *o = json_object_array_get_idx (array, i);
@@ -147,7 +155,6 @@ room_entries (AmsConference *self, AmsEvent *event)
   if (array)
     json_object_put (array);
 
-  g_auto (GStrv) streams = ams_event_dup_strv (event, "streams");
   for (char **s = streams; s && *s && entries->len < 1024; s++) {
     gboolean known = **s == '\0';
     for (guint i = 0; i < entries->len && !known; i++)
@@ -196,7 +203,10 @@ void
 _ams_conference_legacy_room_information (AmsConference *self, AmsEvent *event)
 {
   g_autoptr (GPtrArray) entries = room_entries (self, event);
-  sync_room (self, entries);
+  if (entries)
+    sync_room (self, entries);
+  else
+    g_debug ("room %s: a room message without streams ignored", self->room);
 }
 
 /* ------------------------------------------------------------ the flow */

@@ -420,6 +420,37 @@ test_legacy_own_id_and_refusal (Fixture *f, gconstpointer data)
   rec_clear (&rec);
 }
 
+/* Odd room messages (what the protocol decoder lets through): empty ids,
+ * the own id, entries of the wrong type, no streams at all. */
+static void
+test_legacy_malformed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (AmsConference) conf = new_conference (f->client, "rm", AMS_CONFERENCE_LEGACY);
+  Rec rec;
+  rec_init (&rec, conf);
+  ams_conference_set_stream_id (conf, "me");
+  g_assert_true (ams_conference_join (conf, NULL));
+  g_assert_true (wait_messages (f->server, "joinRoom", NULL, NULL, 1));
+  ws_peer_send_text (f->server,
+                     "{\"command\":\"notification\",\"definition\":\"joinedTheRoom\",\"streamId\":\"me\","
+                     "\"room\":\"rm\",\"streams\":[\"\",\"okid\",\"me\"],"
+                     "\"streamList\":[7,null,{\"streamId\":null},{\"streamId\":\"okid\",\"streamName\":5}]}");
+  g_assert_true (wait_logged (&rec, "joined:okid:-"));
+  g_assert_cmpuint (ams_conference_get_n_participants (conf), ==, 1);
+  /* No streams array at all: says nothing; okid stays. */
+  ws_peer_send_text (f->server, "{\"command\":\"roomInformation\",\"room\":\"rm\",\"streams\":\"okid\"}");
+  ws_peer_send_text (f->server, "{\"command\":\"roomInformation\",\"room\":\"rm\"}");
+  /* A subtrack notice means nothing in a legacy room. */
+  ws_peer_send_text (f->server, "{\"command\":\"notification\",\"definition\":\"subtrackAdded\","
+                                "\"trackId\":\"zz\",\"mainTrack\":\"rm\"}");
+  ws_peer_send_text (f->server, "{\"command\":\"roomInformation\",\"room\":\"rm\",\"streams\":[\"okid\",\"late\"]}");
+  g_assert_true (wait_logged (&rec, "joined:late:-"));
+  g_autofree char *log = rec_join (&rec);
+  g_assert_cmpstr (log, ==, "state:joining state:joined joined:okid:- joined:late:-");
+  g_assert_cmpint (ams_conference_get_state (conf), ==, AMS_CONFERENCE_STATE_JOINED);
+  rec_clear (&rec);
+}
+
 /* ------------------------------------------------------------ multitrack */
 
 static void
@@ -572,6 +603,8 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/conference/legacy/own-id-and-refusal", Fixture, NULL, fixture_set_up,
               test_legacy_own_id_and_refusal, fixture_tear_down);
+  g_test_add ("/conference/legacy/malformed", Fixture, NULL, fixture_set_up, test_legacy_malformed,
+              fixture_tear_down);
   g_test_add ("/conference/multitrack/flow", Fixture, NULL, fixture_set_up, test_multitrack_flow,
               fixture_tear_down);
   g_test_add ("/conference/leave-unconfirmed", Fixture, NULL, fixture_set_up,
