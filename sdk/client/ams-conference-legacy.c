@@ -237,9 +237,18 @@ void
 _ams_conference_legacy_joined (AmsConference *self, AmsEvent *event, const char *stream_id)
 {
   if (self->state != AMS_CONFERENCE_STATE_JOINING) {
-    /* A reconnection re-issued joinRoom: refresh the room only. */
-    if (self->state == AMS_CONFERENCE_STATE_JOINED)
-      _ams_conference_legacy_room_information (self, event);
+    if (self->state != AMS_CONFERENCE_STATE_JOINED)
+      return;
+    /* A reconnection re-issued a joinRoom that had no id: the server made
+     * a new one, but our publish keeps the first. Join again with it, so
+     * the room lists our stream (and later reconnections send it). */
+    if (stream_id && self->stream_id && !g_str_equal (stream_id, self->stream_id)) {
+      g_autoptr (GError) error = NULL;
+      if (!ams_client_join_room (self->client, self->room, self->stream_id, "legacy", &error))
+        g_debug ("room %s: cannot join again as %s: %s", self->room, self->stream_id,
+                 error->message);
+    }
+    _ams_conference_legacy_room_information (self, event);
     return;
   }
   if (stream_id == NULL || *stream_id == '\0') {

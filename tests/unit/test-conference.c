@@ -338,6 +338,15 @@ test_legacy_flow (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_strv_length (ids), ==, 1);
   g_assert_cmpstr (ids[0], ==, "p2");
 
+  /* A joinRoom re-issued after a reconnection got another generated id:
+   * the conference joins again with the id it publishes. */
+  ws_peer_send_text (f->server,
+                     "{\"command\":\"notification\",\"definition\":\"joinedTheRoom\","
+                     "\"streamId\":\"gen2\",\"streams\":[\"p2\"],\"room\":\"room1\"}");
+  g_assert_true (wait_messages (f->server, "joinRoom", "streamId", "gen1", 1));
+  g_assert_cmpstr (ams_conference_get_stream_id (conf), ==, "gen1");
+  g_assert_cmpuint (count_messages (f->server, "publish", NULL, NULL), ==, 1);
+
   /* The same answer again changes nothing. */
   ws_peer_send_text (f->server,
                      "{\"command\":\"roomInformation\",\"room\":\"room1\",\"streams\":[\"p2\"]}");
