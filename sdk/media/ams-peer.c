@@ -1516,12 +1516,32 @@ ams_media_init (void)
 }
 
 static gpointer
-prewarm_thread (gpointer data)
+prewarm_key_thread (gpointer data)
 {
   /* The first dtlssrtpdec generates the process's DTLS key and certificate. */
   GstElement *dec = gst_element_factory_make ("dtlssrtpdec", NULL);
   if (dec)
     gst_object_unref (dec);
+  return NULL;
+}
+
+static gpointer
+prewarm_plugins_thread (gpointer data)
+{
+  /* Loading webrtcbin's plugin and libnice (with their libraries) takes
+   * 50-250 ms; done here, it is not paid on the main loop between the
+   * remote offer and our answer. A thread of its own: behind the key it
+   * would come too late. Every process with a peer loads them anyway. */
+  static const char *const names[] = { "webrtcbin", "nicesrc", "nicesink" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    GstPluginFeature *feature = GST_PLUGIN_FEATURE (gst_element_factory_find (names[i]));
+    if (feature == NULL)
+      continue;
+    GstPluginFeature *loaded = gst_plugin_feature_load (feature);
+    if (loaded)
+      gst_object_unref (loaded);
+    gst_object_unref (feature);
+  }
   return NULL;
 }
 
@@ -1531,7 +1551,10 @@ ams_media_prewarm (void)
   static gsize once = 0;
   ams_media_init ();
   if (g_once_init_enter (&once)) {
-    GThread *t = g_thread_try_new ("ams-dtls-prewarm", prewarm_thread, NULL, NULL);
+    GThread *t = g_thread_try_new ("ams-dtls-prewarm", prewarm_key_thread, NULL, NULL);
+    if (t)
+      g_thread_unref (t);
+    t = g_thread_try_new ("ams-plugin-prewarm", prewarm_plugins_thread, NULL, NULL);
     if (t)
       g_thread_unref (t);
     g_once_init_leave (&once, 1);

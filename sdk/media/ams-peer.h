@@ -189,7 +189,8 @@ const char *ams_peer_get_local_sdp (AmsPeer *peer);
 
 /* Creates one dtlssrtpdec in a background thread, once per process, so the
  * DTLS key (100-450 ms of RSA generation) exists before the first
- * negotiation needs it. Safe to call many times from any thread. */
+ * negotiation needs it, and loads webrtcbin's and libnice's plugins in
+ * another. Safe to call many times from any thread. */
 void ams_media_prewarm (void);
 
 /* Ensures gst_init() has run (idempotent, thread-safe). */

@@ -88,7 +88,7 @@ def tag(resdir, section, row, subrow=None):
         inner = [o for _, o in objs if "first_frame_ms" in o]
         rec["ms"] = inner[-1]["first_frame_ms"] if inner else None
         rec["phases"] = inner[-1] if inner else None
-    elif section == "ttff" and row == "sdk":
+    elif section == "ttff" and row in ("sdk", "sdk-tuned"):
         inner = [o for _, o in objs if "warm_ms" in o]
         if inner:
             rec.update({k: inner[-1].get(k) for k in ("cold_ms", "warm_ms", "from_exec_ms")})
@@ -219,7 +219,10 @@ def print_ttff(recs):
     rows.append(["webrtcbin pair, whole process (exec → first decoded frame)",
                  f"{len(pair_ok)}/{len(pair)}", pw_txt, "—"])
     for row, label in (("play", "amsclient play --frames 1, cold, whole process"),
+                       ("play-tuned", "the same, tuned (BENCH_TUNED_ARGS, default --latency 0)"),
                        ("publish", "amsclient publish → publish_started, whole process")):
+        if row == "play-tuned" and row not in by:
+            continue
         rs = by.get(row, [])
         na = [r["na"] for r in rs if "na" in r]
         if na:
@@ -230,7 +233,7 @@ def print_ttff(recs):
         if not ok and row == "publish":
             whys = [r.get("why") for r in rs if r.get("why")]
             txt = f"n/a ({whys[-1] if whys else 'no publish_started'})"
-        if row == "play" and not ok:
+        if row.startswith("play") and not ok:
             # no frame event seen: the time to a successful exit is an upper bound
             exits = [r["wall_ms"] for r in rs if r.get("rc") == 0]
             if exits:
@@ -240,16 +243,19 @@ def print_ttff(recs):
                 whys = [r.get("why") for r in rs if r.get("why")]
                 txt = f"n/a (no frame: {whys[-1] if whys else 'see play.err'})"
         ratio = "—"
-        if row == "play" and med is not None and pair_med:
+        if row.startswith("play") and med is not None and pair_med:
             ratio = f"{med / pair_med:.2f}"
         rows.append([label, f"{len(ok)}/{len(rs)}", txt, ratio])
-    sdk = by.get("sdk", [])
-    label_c = "SDK play, cold: ams_stream_start → first video-frame (new process)"
-    label_w = "SDK play, warm: a later play in the same process and connection"
-    if not sdk or "na" in sdk[0]:
-        why_na = sdk[0]["na"] if sdk else "not run"
-        rows.append([label_w, "—", f"n/a ({why_na})", "—"])
-    else:
+    for key, suffix in (("sdk", ""), ("sdk-tuned", ", player latency_ms 0")):
+        sdk = by.get(key, [])
+        if key == "sdk-tuned" and not sdk:
+            continue
+        label_c = "SDK play, cold: ams_stream_start → first video-frame (new process)" + suffix
+        label_w = "SDK play, warm: a later play in the same process and connection" + suffix
+        if not sdk or "na" in sdk[0]:
+            why_na = sdk[0]["na"] if sdk else "not run"
+            rows.append([label_w, "—", f"n/a ({why_na})", "—"])
+            continue
         cold = [r.get("cold_ms") for r in sdk if r.get("cold_ms") is not None]
         warm = [w for r in sdk for w in (r.get("warm_ms") or [])]
         med, txt = med_range(cold)

@@ -19,6 +19,8 @@
 #   BENCH_SETUP_SECONDS  bound on waiting for players' first frames (default 90)
 #   BENCH_INTEROP    0 skips the Chromium row (the official JS SDK playing, from
 #                    the interop suite's browser-play scenario; default 1)
+#   BENCH_TUNED_ARGS extra play options of the "tuned" time-to-first-frame row
+#                    (default "--latency 0"; empty: no tuned row)
 #   BENCH_MINISERVER_ARGS, BENCH_PUBLISH_ARGS, BENCH_PLAY_ARGS: extra arguments
 #
 # Everything runs on 127.0.0.1; every loop is bounded in count and time; the
@@ -206,6 +208,9 @@ publish_args+=(${BENCH_PUBLISH_ARGS:-})
 play_args+=(${BENCH_PLAY_ARGS:-})
 # amsclient's JSON event for the first decoded video frame (amsclient(1)).
 FRAME_RE='"event":[[:space:]]*"first-frame"'
+# Extra play options for the "tuned" rows; empty: no tuned rows.
+TUNED_ARGS=${BENCH_TUNED_ARGS-"--latency 0"}
+cli_has play --latency || TUNED_ARGS=""
 PUBLISH_RE='publish_started'
 
 MINI_OK=""
@@ -239,29 +244,45 @@ bench_ttff() {
   say ""
   say "== (1) time to first frame: fresh processes, $RUNS runs each, median (min-max)"
   local i
-  for i in $(seq "$RUNS"); do
+  run_pair() {
     "$OUT/runstat" --timeout 15 --first first_frame_ms -- "$OUT/webrtcbin-pair" 2>>"$OUT/pair.err" |
       python3 tests/bench/report.py --tag "$RES" ttff pair >/dev/null
-  done
-  # (a) cold play, whole process, while a publisher is live
+  }
+  # (a) cold play, whole process, while a publisher is live; the reference
+  # pair and the players interleaved, so that load changes hit every row.
   if [ -n "$CLI_PLAY_REASON" ]; then
+    for i in $(seq "$RUNS"); do run_pair; done
     echo "{\"row\":\"play\",\"na\":\"$CLI_PLAY_REASON\"}" >>"$RES/ttff.jsonl"
   elif ! start_live_publisher ttff; then
+    for i in $(seq "$RUNS"); do run_pair; done
     echo "{\"row\":\"play\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/ttff.jsonl"
     stop_live_publisher
   else
     for i in $(seq "$RUNS"); do
+      run_pair
       "$OUT/runstat" --timeout 20 --first "$FRAME_RE" -- "$AMSCLIENT" play \
           --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream ttff --frames 1 "${play_args[@]}" \
           2>>"$OUT/play.err" | tee -a "$OUT/play.log" |
         python3 tests/bench/report.py --tag "$RES" ttff play >/dev/null
+      # the same with the player's tunings (BENCH_TUNED_ARGS, amsclient(1))
+      if [ -n "$TUNED_ARGS" ]; then
+        # shellcheck disable=SC2086
+        "$OUT/runstat" --timeout 20 --first "$FRAME_RE" -- "$AMSCLIENT" play \
+            --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream ttff --frames 1 "${play_args[@]}" \
+            $TUNED_ARGS 2>>"$OUT/play-tuned.err" | tee -a "$OUT/play-tuned.log" |
+          python3 tests/bench/report.py --tag "$RES" ttff play-tuned >/dev/null
+      fi
     done
-    # (b) warm: later plays in the same SDK process (5 processes x 3 plays)
+    # (b) warm: later plays in the same SDK process (5 processes x 3 plays),
+    # defaults, then the player's jitterbuffer at 0 (SDK latency_ms)
     if [ -n "$SDK_PLAY_OK" ]; then
       for i in $(seq 5); do
         "$OUT/runstat" --timeout 90 -- "$OUT/sdk-play" --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" \
             --stream ttff --plays 3 --timeout 80 2>>"$OUT/sdk-play.err" |
           python3 tests/bench/report.py --tag "$RES" ttff sdk >/dev/null
+        "$OUT/runstat" --timeout 90 -- "$OUT/sdk-play" --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" \
+            --stream ttff --plays 3 --timeout 80 --latency 0 2>>"$OUT/sdk-play.err" |
+          python3 tests/bench/report.py --tag "$RES" ttff sdk-tuned >/dev/null
       done
     else
       echo '{"row":"sdk","na":"sdk-play not built"}' >>"$RES/ttff.jsonl"

@@ -4,9 +4,13 @@
  * other: the first play is cold (new process, DTLS key, GStreamer start-up),
  * the later ones are warm (the process and the signalling connection exist).
  * Each play is stopped at its first decoded frame and the next one starts
- * 300 ms later.
+ * --gap ms later (0: at once, before the server's answer to the stop).
  *
  *   sdk-play --url ws://127.0.0.1:PORT/App/websocket --stream ID [--plays N] [--timeout S]
+ *            [--latency MS] [--gap MS]
+ *
+ * --latency sets the player's jitterbuffer (AmsMediaOptions.latency_ms; the
+ * SDK's default otherwise); --gap is the pause between two plays (300 ms).
  *
  * Prints one JSON line: {"cold_ms":..., "warm_ms":[...], "from_exec_ms":...}
  * where each figure is ms from ams_stream_start() to the stream's
@@ -24,6 +28,8 @@ typedef struct {
   AmsStream *stream;
   const char *stream_id;
   int plays, done;
+  int latency_ms;               /* -1: the SDK's default */
+  guint gap_ms;
   gint64 t_main, t_request, first_from_exec_us;
   GArray *ms;                   /* double per play */
   gboolean failed;
@@ -32,8 +38,6 @@ typedef struct {
 
 static void start_play (Bench *b);
 
-/* a short gap lets the server finish the previous play of the same id */
-#define GAP_MS 300
 
 static gboolean
 start_next (gpointer data)
@@ -52,7 +56,7 @@ next_play (gpointer data)
   if (++b->done == b->plays)
     g_main_loop_quit (b->loop);
   else
-    g_timeout_add (GAP_MS, start_next, b);
+    g_timeout_add (b->gap_ms, start_next, b);
   return G_SOURCE_REMOVE;
 }
 
@@ -86,6 +90,7 @@ start_play (Bench *b)
   ams_media_options_init (&options);
   options.audio = FALSE;
   options.ice_filter = "loopback";
+  options.latency_ms = b->latency_ms;
   b->stream = ams_stream_new (b->client, AMS_STREAM_PLAY, b->stream_id, &options);
   g_signal_connect (b->stream, "video-frame", G_CALLBACK (on_video_frame), b);
   g_signal_connect (b->stream, "error", G_CALLBACK (on_error), b);
@@ -119,6 +124,8 @@ main (int argc, char **argv)
   const char *url = NULL;
   double timeout_s = 60;
   b.plays = 2;
+  b.latency_ms = -1;
+  b.gap_ms = 300;
   for (int i = 1; i < argc; i++) {
     if (!strcmp (argv[i], "--url") && i + 1 < argc)
       url = argv[++i];
@@ -128,8 +135,13 @@ main (int argc, char **argv)
       b.plays = atoi (argv[++i]);
     else if (!strcmp (argv[i], "--timeout") && i + 1 < argc)
       timeout_s = atof (argv[++i]);
+    else if (!strcmp (argv[i], "--latency") && i + 1 < argc)
+      b.latency_ms = CLAMP (atoi (argv[++i]), -1, 10000);
+    else if (!strcmp (argv[i], "--gap") && i + 1 < argc)
+      b.gap_ms = (guint) CLAMP (atoi (argv[++i]), 0, 10000);
     else {
-      fprintf (stderr, "usage: sdk-play --url URL --stream ID [--plays N] [--timeout S]\n");
+      fprintf (stderr, "usage: sdk-play --url URL --stream ID [--plays N] [--timeout S] "
+               "[--latency MS] [--gap MS]\n");
       return 2;
     }
   }
