@@ -10,6 +10,7 @@
 #define GST_USE_UNSTABLE_API
 #include "media/ams-relay.h"
 
+#include <gst/app/gstappsink.h>
 #include <gst/webrtc/webrtc.h>
 #include <gst/video/video.h>
 #include <string.h>
@@ -20,6 +21,17 @@
 #define AUDIO 1
 
 typedef struct _Stream Stream;
+
+typedef struct {
+  guint           id;
+  Stream         *stream;
+  GstElement     *queue, *appsink;
+  GstPad         *tee_pad;
+  int             kind;
+  AmsRelayTapFunc func;
+  gpointer        user_data;
+  GDestroyNotify  notify;
+} Tap;
 
 typedef struct {
   AmsRelay   *relay;
@@ -45,6 +57,7 @@ struct _Stream {
   char        *codecs[2];     /* encoding names */
   gboolean     answered;
   GPtrArray   *players;       /* Player*, attached or waiting for the answer */
+  GPtrArray   *taps;          /* Tap* */
   GSource     *keyframe_timer;
   guint        keyframe_requests;
   gint64       last_keyframe_us;
@@ -75,6 +88,8 @@ struct _AmsRelay {
   GHashTable       *streams;     /* id -> Stream* (owned) */
   GHashTable       *publishers;  /* key -> Stream* */
   GHashTable       *players;     /* key -> Player* (owned by stream->players) */
+  GHashTable       *taps;        /* id -> Tap* (owned by stream->taps) */
+  guint             next_tap;
   GSource          *tick;
 };
 
@@ -101,6 +116,7 @@ stream_unref (Stream *s)
   }
   g_clear_object (&s->pipeline);
   g_ptr_array_unref (s->players);
+  g_ptr_array_unref (s->taps);
   g_mutex_clear (&s->lock);
   g_free (s->id);
   g_free (s->key);
@@ -697,6 +713,7 @@ ams_relay_add_publisher (AmsRelay *relay, const char *stream_id, const char *key
   stream->id = g_strdup (stream_id);
   stream->key = g_strdup (key);
   stream->players = g_ptr_array_new ();
+  stream->taps = g_ptr_array_new ();
   stream->pipeline = gst_pipeline_new (NULL);
   gst_object_ref_sink (stream->pipeline);
   for (int k = 0; k < 2; k++) {
@@ -753,6 +770,16 @@ stream_teardown (Stream *stream, gboolean report)
     g_clear_pointer (&stream->keyframe_timer, g_source_unref);
   }
   gst_element_set_state (stream->pipeline, GST_STATE_NULL);
+  /* Its taps end with it: the pipeline is stopped, no callback runs now. */
+  for (guint i = 0; i < stream->taps->len; i++) {
+    Tap *tap = stream->taps->pdata[i];
+    g_hash_table_remove (relay->taps, GUINT_TO_POINTER (tap->id));
+    g_clear_object (&tap->tee_pad);
+    if (tap->notify)
+      tap->notify (tap->user_data);
+    g_free (tap);
+  }
+  g_ptr_array_set_size (stream->taps, 0);
   for (guint i = 0; i < stream->players->len; i++)
     player_detach_and_free (stream->players->pdata[i]);
   g_ptr_array_set_size (stream->players, 0);
@@ -879,6 +906,139 @@ ams_relay_send_to_players (AmsRelay *relay, const char *stream_id, GBytes *data,
     send_to (((Player *) stream->players->pdata[i])->peer, data, is_binary);
 }
 
+/* ------------------------------------------------------------ taps */
+
+/* The caps of the RTP flowing into a stream's tee, or NULL before any. */
+static GstCaps *
+tee_caps (Stream *stream, int kind)
+{
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (stream->tees[kind], "sink");
+  return gst_pad_get_current_caps (sink);
+}
+
+/* The SSRC belongs in the preferences: a player with several streams of a
+ * kind on one bundle tells them apart by it, and a publisher's offer made
+ * before its encoder ran does not name it. */
+static GstCaps *
+caps_with_ssrc (GstCaps *prefs, GstCaps *flowing)
+{
+  GstCaps *caps = gst_caps_copy (prefs);
+  guint ssrc = 0;
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  if (!gst_structure_has_field (s, "ssrc") &&
+      gst_structure_get_uint (gst_caps_get_structure (flowing, 0), "ssrc", &ssrc))
+    gst_structure_set (s, "ssrc", G_TYPE_UINT, ssrc, NULL);
+  return caps;
+}
+
+/* Streaming thread (the tap's queue). */
+static GstFlowReturn
+tap_new_sample (GstAppSink *sink, gpointer data)
+{
+  Tap *tap = data;
+  GstSample *sample = gst_app_sink_pull_sample (sink);
+  if (sample) {
+    tap->func (gst_sample_get_buffer (sample), gst_sample_get_caps (sample), tap->user_data);
+    gst_sample_unref (sample);
+  }
+  return GST_FLOW_OK;
+}
+
+guint
+ams_relay_add_tap (AmsRelay *relay, const char *stream_id, const char *media,
+                   AmsRelayTapFunc func, gpointer user_data, GDestroyNotify notify,
+                   GstCaps **prefs, GError **error)
+{
+  g_return_val_if_fail (relay && stream_id && func && prefs, 0);
+  g_autoptr (GstCaps) flowing = NULL;
+  *prefs = NULL;
+  Stream *stream = g_hash_table_lookup (relay->streams, stream_id);
+  int kind = g_strcmp0 (media, "video") == 0 ? VIDEO : g_strcmp0 (media, "audio") == 0 ? AUDIO : -1;
+  if (!stream)
+    g_set_error (error, AMS_ERROR, AMS_ERROR_NO_STREAM_EXIST, "stream %s is not published",
+                 stream_id);
+  else if (!stream->answered)
+    g_set_error (error, AMS_ERROR, AMS_ERROR_NOT_INITIALIZED_YET, "stream %s is not negotiated yet",
+                 stream_id);
+  else if (kind < 0 || !stream->tees[kind] || !stream->prefs[kind])
+    g_set_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT, "stream %s has no %s", stream_id,
+                 media ? media : "(null)");
+  else if (!(flowing = tee_caps (stream, kind)))
+    g_set_error (error, AMS_ERROR, AMS_ERROR_NOT_INITIALIZED_YET, "no %s of stream %s yet",
+                 media, stream_id);
+  else {
+    GstElement *queue = gst_element_factory_make ("queue", NULL);
+    GstElement *appsink = gst_element_factory_make ("appsink", NULL);
+    if (!queue || !appsink) {
+      g_clear_object (&queue);
+      g_clear_object (&appsink);
+      g_set_error (error, AMS_ERROR, AMS_ERROR_MISSING_PLUGIN,
+                   "missing GStreamer element \"appsink\"");
+    } else {
+      Tap *tap = g_new0 (Tap, 1);
+      tap->id = ++relay->next_tap ? relay->next_tap : ++relay->next_tap;
+      tap->stream = stream;
+      tap->kind = kind;
+      tap->func = func;
+      tap->user_data = user_data;
+      tap->notify = notify;
+      tap->queue = queue;
+      tap->appsink = appsink;
+      /* Leaky like a player's branch: a slow consumer never stalls the tee. */
+      g_object_set (queue, "leaky", 2 /* downstream */, "max-size-buffers", 300,
+                    "max-size-bytes", 0, "max-size-time", (guint64) 0, NULL);
+      g_object_set (appsink, "sync", FALSE, "async", FALSE, "max-buffers", 300, "drop", TRUE,
+                    NULL);
+      GstAppSinkCallbacks cb = { .new_sample = tap_new_sample };
+      gst_app_sink_set_callbacks (GST_APP_SINK (appsink), &cb, tap, NULL);
+      gst_bin_add_many (GST_BIN (stream->pipeline), queue, appsink, NULL);
+      gst_element_link (queue, appsink);
+      gst_element_sync_state_with_parent (appsink);
+      gst_element_sync_state_with_parent (queue);
+      tap->tee_pad = gst_element_request_pad_simple (stream->tees[kind], "src_%u");
+      g_autoptr (GstPad) qsink = gst_element_get_static_pad (queue, "sink");
+      gst_pad_link (tap->tee_pad, qsink);
+      g_ptr_array_add (stream->taps, tap);
+      g_hash_table_insert (relay->taps, GUINT_TO_POINTER (tap->id), tap);
+      *prefs = caps_with_ssrc (stream->prefs[kind], flowing);
+      return tap->id;
+    }
+  }
+  if (notify)
+    notify (user_data);
+  return 0;
+}
+
+void
+ams_relay_remove_tap (AmsRelay *relay, guint tap_id)
+{
+  g_return_if_fail (relay);
+  Tap *tap = g_hash_table_lookup (relay->taps, GUINT_TO_POINTER (tap_id));
+  if (!tap)
+    return;
+  g_hash_table_remove (relay->taps, GUINT_TO_POINTER (tap_id));
+  Stream *stream = tap->stream;
+  g_ptr_array_remove (stream->taps, tap);
+  gst_element_release_request_pad (stream->tees[tap->kind], tap->tee_pad);
+  g_clear_object (&tap->tee_pad);
+  /* NULL joins the queue's streaming thread: no callback after this. */
+  gst_element_set_state (tap->queue, GST_STATE_NULL);
+  gst_element_set_state (tap->appsink, GST_STATE_NULL);
+  gst_bin_remove_many (GST_BIN (stream->pipeline), tap->queue, tap->appsink, NULL);
+  if (tap->notify)
+    tap->notify (tap->user_data);
+  g_free (tap);
+}
+
+void
+ams_relay_request_keyframe (AmsRelay *relay, const char *stream_id)
+{
+  g_return_if_fail (relay);
+  Stream *stream = stream_id ? g_hash_table_lookup (relay->streams, stream_id) : NULL;
+  if (stream && !stream->dead)
+    request_keyframe (stream);
+}
+
 /* Once a second: bitrates, stream info, and publishers whose media stopped. */
 static gboolean
 relay_tick (gpointer data)
@@ -955,6 +1115,7 @@ ams_relay_new (const AmsRelayOptions *options, GMainContext *context,
   relay->streams = g_hash_table_new (g_str_hash, g_str_equal);
   relay->publishers = g_hash_table_new (g_str_hash, g_str_equal);
   relay->players = g_hash_table_new (g_str_hash, g_str_equal);
+  relay->taps = g_hash_table_new (NULL, NULL);
   relay->tick = attach_timeout (relay, TICK_MS, relay_tick, relay, NULL);
   /* The DTLS key is generated once per process: do it before the first publisher. */
   ams_media_prewarm ();
@@ -975,6 +1136,7 @@ ams_relay_free (AmsRelay *relay)
   g_hash_table_unref (relay->streams);
   g_hash_table_unref (relay->publishers);
   g_hash_table_unref (relay->players);
+  g_hash_table_unref (relay->taps);
   g_strfreev (relay->ice_servers);
   g_free (relay->filter_address);
   g_free (relay->local_address);

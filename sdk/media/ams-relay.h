@@ -113,6 +113,38 @@ void ams_relay_remove (AmsRelay *relay, const char *key);
 gboolean ams_relay_get_stream_info (AmsRelay *relay, const char *stream_id,
                                     AmsRelayStreamInfo *info);
 
+/* Taps: a leaky branch of a stream's RTP handed to the caller buffer by
+ * buffer, for players built outside the relay (a multitrack room player
+ * feeds several streams into one connection). Called on a STREAMING THREAD
+ * with the buffer and its caps (transfer none); do not block in it. */
+typedef void (*AmsRelayTapFunc) (GstBuffer *buffer, GstCaps *caps, gpointer user_data);
+
+/**
+ * ams_relay_add_tap:
+ * @media: "video" or "audio"
+ * @notify: (nullable): frees @user_data when the tap ends (removed, or its
+ *   stream torn down)
+ * @prefs: (out) (transfer full): the codec preferences a player's
+ *   transceiver needs for this medium (payload type, fmtp, SSRC)
+ *
+ * Returns: a tap id (> 0), or 0 with %AMS_ERROR_NO_STREAM_EXIST,
+ * %AMS_ERROR_NOT_INITIALIZED_YET (the publisher is not answered yet, or no
+ * RTP of this medium arrived yet) or
+ * %AMS_ERROR_INVALID_ARGUMENT (the stream has no such medium); @notify is
+ * then called at once.
+ */
+guint ams_relay_add_tap (AmsRelay *relay, const char *stream_id, const char *media,
+                         AmsRelayTapFunc func, gpointer user_data, GDestroyNotify notify,
+                         GstCaps **prefs, GError **error);
+
+/* Ends a tap: @func is not called once this returns. Unknown ids (also those
+ * of streams torn down since) are ignored. */
+void ams_relay_remove_tap (AmsRelay *relay, guint tap_id);
+
+/* Asks @stream_id's publisher for a keyframe (coalesced like the one sent
+ * when a player connects). Unknown streams are ignored. */
+void ams_relay_request_keyframe (AmsRelay *relay, const char *stream_id);
+
 /* Sends a data-channel message from the server side to every player of @stream_id. */
 void ams_relay_send_to_players (AmsRelay *relay, const char *stream_id, GBytes *data,
                                 gboolean is_binary);

@@ -474,9 +474,13 @@ ams_room_player_set_enabled (AmsRoomPlayer *rp, const char *participant, gboolea
 {
   g_mutex_lock (&rp->lock);
   Participant *p = g_hash_table_lookup (rp->participants, participant);
+  gboolean resumed = p && enabled && !p->enabled;
   if (p)
     p->enabled = enabled;
   g_mutex_unlock (&rp->lock);
+  /* The decoder missed frames: it needs a keyframe to resume. */
+  if (resumed && rp->connected && rp->cb.keyframe_needed)
+    rp->cb.keyframe_needed (rp, participant, rp->user_data);
 }
 
 gboolean

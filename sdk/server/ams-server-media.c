@@ -4,10 +4,16 @@
  * "pub-N" or "play-N" with N unique for the server's life, so a report that
  * arrives after its session ended can never touch a newer one. Sessions the
  * relay cannot take yet (a play before the publisher's offer, candidates
- * before the offer) wait here. */
+ * before the offer) wait here.
+ *
+ * Multitrack: a play of a main track (a room) is a room session, one
+ * AmsRoomPlayer fed by relay taps of every other participant's stream; a
+ * participant whose media starts is added to the room's players (a re-offer
+ * on their connection), one who goes is removed (another re-offer). */
 #include "server/ams-server-media.h"
 #include "server/ams-mini-server-private.h"
 #include "media/ams-relay.h"
+#include "media/ams-room-player.h"
 
 #include <nice/interfaces.h>
 #include <string.h>
@@ -21,14 +27,28 @@ typedef struct {
   char   *candidate;
 } Candidate;
 
+typedef struct _AmsServerMedia AmsServerMedia;
+
 typedef struct {
-  char      *key;
-  char      *stream_id;
-  AmsConnId  conn;
-  gboolean   publisher;
-  gboolean   in_relay;
-  GPtrArray *pending;    /* Candidate*, until in_relay */
+  char          *key;
+  char          *stream_id;    /* a stream, or the room of a room session */
+  AmsConnId      conn;
+  gboolean       publisher;
+  gboolean       in_relay;
+  GPtrArray     *pending;      /* Candidate*, until in_relay */
+  /* Room sessions only. */
+  AmsServerMedia *media;
+  AmsRoomPlayer *room;
+  char          *exclude;      /* userPublishId: never played back */
+  GHashTable    *taps;         /* participant -> guint[2] relay tap ids (video, audio) */
 } Session;
+
+/* What a relay tap needs on the streaming thread. */
+typedef struct {
+  AmsRoomPlayer *room;
+  char          *participant;
+  const char    *media;
+} TapTarget;
 
 typedef enum {
   EV_LOCAL_SDP,
@@ -49,12 +69,16 @@ typedef struct {
   char      *type;       /* EV_LOCAL_SDP */
   char      *text;       /* sdp or candidate */
   char      *mid;
+  char     **mapping;    /* EV_LOCAL_SDP of a room session: mid, track id pairs */
   gint64     label;
   AmsError   code;       /* EV_FAILED */
   AmsRelayStreamInfo info;
 } Event;
 
 struct _AmsServerMedia {
+  AmsPeerOptions ice;         /* for room players: ICE settings only */
+  AmsRelayOptions ice_relay_options;
+  GPtrArray     *ice_strings; /* what ice points into */
   AmsMiniServer *server;
   GMainContext  *context;
   AmsRelay      *relay;
@@ -281,9 +305,13 @@ candidate_free (Candidate *c)
   g_free (c);
 }
 
+static void room_teardown (Session *s);
+
 static void
 session_free (Session *s)
 {
+  room_teardown (s);
+  g_free (s->exclude);
   g_free (s->key);
   g_free (s->stream_id);
   g_ptr_array_unref (s->pending);
@@ -335,10 +363,13 @@ event_free (Event *e)
   g_free (e->type);
   g_free (e->text);
   g_free (e->mid);
+  g_strfreev (e->mapping);
   g_free (e);
 }
 
 static void handle_event (AmsServerMedia *m, Event *e);
+static void rooms_add_participant (AmsServerMedia *m, const char *room, const char *participant);
+static void rooms_remove_participant (AmsServerMedia *m, const char *participant);
 
 static gboolean
 drain_events (gpointer data)
@@ -409,7 +440,8 @@ handle_event (AmsServerMedia *m, Event *e)
   switch (e->kind)
     {
     case EV_LOCAL_SDP:
-      ams_server_core_media_local_sdp (core, s->stream_id, s->conn, e->type, e->text, now, out);
+      ams_server_core_media_local_sdp_mapped (core, s->stream_id, s->conn, e->type, e->text,
+                                              (const char *const *) e->mapping, now, out);
       break;
     case EV_LOCAL_CANDIDATE:
       ams_server_core_media_local_candidate (core, s->stream_id, s->conn, e->label, e->mid,
@@ -417,6 +449,8 @@ handle_event (AmsServerMedia *m, Event *e)
       break;
     case EV_PUBLISHER_STARTED:
       ams_server_core_media_publisher_started (core, e->stream_id, now, out);
+      rooms_add_participant (m, ams_server_core_get_main_track (core, e->stream_id),
+                             e->stream_id);
       break;
     case EV_PLAYER_CONNECTED:
       ams_server_core_media_player_started (core, s->stream_id, s->conn, now, out);
@@ -439,6 +473,7 @@ handle_event (AmsServerMedia *m, Event *e)
           break;
         g_autofree char *sid = g_strdup (pub->stream_id);
         AmsConnId conn = pub->conn;
+        rooms_remove_participant (m, sid);
         session_drop (m, pub);
         ams_server_core_media_failed (core, sid, conn,
                                       AMS_ERROR_NO_PACKET_RECEIVED_FOR_TIMEOUT_DURATION, now, out);
@@ -449,6 +484,10 @@ handle_event (AmsServerMedia *m, Event *e)
                                          (gint) e->info.height, (gint) e->info.video_bitrate,
                                          (gint) e->info.audio_bitrate,
                                          e->info.video_codec[0] ? e->info.video_codec : NULL);
+      /* Once a second while media flows: a participant whose every medium
+       * was not flowing yet when its media started joins the rooms now. */
+      rooms_add_participant (m, ams_server_core_get_main_track (core, e->stream_id),
+                             e->stream_id);
       break;
     case EV_FAILED:
       ams_server_core_media_failed (core, e->stream_id, e->conn, e->code, now, out);
@@ -539,6 +578,208 @@ static const AmsRelayCallbacks relay_callbacks = {
   .error = relay_error,
 };
 
+/* ------------------------------------------------------------ room sessions */
+
+static void
+tap_target_free (TapTarget *t)
+{
+  g_free (t->participant);
+  g_free (t);
+}
+
+/* Streaming thread. */
+static void
+tap_deliver (GstBuffer *buffer, GstCaps *caps, gpointer data)
+{
+  TapTarget *t = data;
+  ams_room_player_push (t->room, t->participant, t->media, buffer, caps);
+}
+
+static void
+remove_taps (AmsServerMedia *m, guint *ids)
+{
+  for (int k = 0; k < 2; k++)
+    if (ids[k])
+      ams_relay_remove_tap (m->relay, ids[k]);
+}
+
+/* Taps @participant's stream for the room player of @s; FALSE when its media
+ * is not all flowing through the relay yet (tried again later). */
+static gboolean
+room_add (Session *s, const char *participant)
+{
+  AmsServerMedia *m = s->media;
+  if (g_strcmp0 (participant, s->exclude) == 0 || g_hash_table_contains (s->taps, participant))
+    return FALSE;
+  guint *ids = g_new0 (guint, 2);
+  GstCaps *prefs[2] = { NULL, NULL };
+  static const char *const media[2] = { "video", "audio" };
+  gboolean later = FALSE;
+  for (int k = 0; k < 2 && !later; k++)
+    {
+      g_autoptr (GError) error = NULL;
+      TapTarget *t = g_new0 (TapTarget, 1);
+      t->room = s->room;
+      t->participant = g_strdup (participant);
+      t->media = media[k];
+      ids[k] = ams_relay_add_tap (m->relay, participant, media[k], tap_deliver, t,
+                                  (GDestroyNotify) tap_target_free, &prefs[k], &error);
+      /* A medium the stream lacks is fine; one not flowing yet means later
+       * (every second, with the stream's info), all media at once. */
+      if (ids[k] == 0 && !g_error_matches (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT))
+        later = TRUE;
+    }
+  gboolean ok = !later && (ids[0] || ids[1]) && (prefs[0] || prefs[1]);
+  g_autoptr (GError) error = NULL;
+  if (ok && !ams_room_player_add_participant (s->room, participant, prefs[0], prefs[1], &error))
+    {
+      g_message ("room player %s: %s", s->key, error->message);
+      ok = FALSE;
+    }
+  for (int k = 0; k < 2; k++)
+    g_clear_pointer (&prefs[k], gst_caps_unref);
+  if (!ok)
+    {
+      remove_taps (m, ids);
+      g_free (ids);
+      return FALSE;
+    }
+  g_hash_table_insert (s->taps, g_strdup (participant), ids);
+  return TRUE;
+}
+
+static void
+room_remove (Session *s, const char *participant)
+{
+  guint *ids = g_hash_table_lookup (s->taps, participant);
+  if (ids == NULL)
+    return;
+  /* Taps first: once removed no streaming thread pushes any more. */
+  remove_taps (s->media, ids);
+  g_hash_table_remove (s->taps, participant);
+  ams_room_player_remove_participant (s->room, participant);
+}
+
+static void
+room_teardown (Session *s)
+{
+  if (s->taps)
+    {
+      GHashTableIter it;
+      gpointer v;
+      g_hash_table_iter_init (&it, s->taps);
+      while (g_hash_table_iter_next (&it, NULL, &v))
+        remove_taps (s->media, v);
+      g_clear_pointer (&s->taps, g_hash_table_unref);
+    }
+  g_clear_pointer (&s->room, ams_room_player_free);
+}
+
+static void
+rooms_add_participant (AmsServerMedia *m, const char *room, const char *participant)
+{
+  if (room == NULL)
+    return;
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init (&it, m->by_key);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      Session *s = v;
+      if (s->room && strcmp (s->stream_id, room) == 0)
+        room_add (s, participant);
+    }
+}
+
+static void
+rooms_remove_participant (AmsServerMedia *m, const char *participant)
+{
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init (&it, m->by_key);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      Session *s = v;
+      if (s->room)
+        room_remove (s, participant);
+    }
+}
+
+static void
+room_local_description (AmsRoomPlayer *room, const char *type, const char *sdp,
+                        const char *const *id_mapping, gpointer data)
+{
+  Session *s = data;
+  Event *e = post (s->media, EV_LOCAL_SDP, s->key, NULL);
+  e->type = g_strdup (type);
+  e->text = g_strdup (sdp);
+  e->mapping = g_strdupv ((char **) id_mapping);
+}
+
+static void
+room_local_candidate (AmsRoomPlayer *room, guint label, const char *mid, const char *candidate,
+                      gpointer data)
+{
+  Session *s = data;
+  Event *e = post (s->media, EV_LOCAL_CANDIDATE, s->key, NULL);
+  e->label = label;
+  e->mid = g_strdup (mid);
+  e->text = g_strdup (candidate);
+}
+
+static void
+room_connected (AmsRoomPlayer *room, gpointer data)
+{
+  Session *s = data;
+  post (s->media, EV_PLAYER_CONNECTED, s->key, s->stream_id);
+}
+
+static void
+room_keyframe_needed (AmsRoomPlayer *room, const char *participant, gpointer data)
+{
+  Session *s = data;
+  ams_relay_request_keyframe (s->media->relay, participant);
+}
+
+static void
+room_error (AmsRoomPlayer *room, const GError *error, gpointer data)
+{
+  Session *s = data;
+  g_message ("room player %s: %s", s->key, error->message);
+  post_failed (s->media, s->stream_id, s->conn, failure_code (error, FALSE));
+}
+
+static const AmsRoomPlayerCallbacks room_callbacks = {
+  .local_description = room_local_description,
+  .local_candidate = room_local_candidate,
+  .connected = room_connected,
+  .keyframe_needed = room_keyframe_needed,
+  .error = room_error,
+};
+
+/* A play of a room: one connection with every other participant's tracks. */
+static void
+room_start (AmsServerMedia *m, Session *s)
+{
+  AmsServerCore *core = ams_mini_server_get_core (m->server);
+  g_autoptr (GError) error = NULL;
+  s->media = m;
+  s->exclude = g_strdup (ams_server_core_get_user_publish_id (core, s->stream_id, s->conn));
+  s->taps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  s->room = ams_room_player_new (s->stream_id, &m->ice, m->context, &room_callbacks, s, &error);
+  if (s->room == NULL)
+    {
+      post_failed (m, s->stream_id, s->conn, failure_code (error, FALSE));
+      return;
+    }
+  s->in_relay = TRUE;   /* candidates go straight to the room player */
+  g_auto (GStrv) subs = ams_server_core_dup_subtracks (core, s->stream_id);
+  for (char **p = subs; *p; p++)
+    room_add (s, *p);
+  if (!ams_room_player_start (s->room, &error))
+    post_failed (m, s->stream_id, s->conn, failure_code (error, FALSE));
+}
+
 /* ------------------------------------------------------------ backend vtable */
 
 static void
@@ -557,7 +798,9 @@ add_candidate (AmsServerMedia *m, Session *s, gint64 label, const char *mid, con
     }
   g_autoptr (GError) error = NULL;
   int l = label >= 0 && label <= G_MAXINT ? (int) label : -1;
-  if (!ams_relay_add_candidate (m->relay, s->key, l, mid, cand, &error))
+  gboolean ok = s->room ? ams_room_player_add_candidate (s->room, l, mid, cand, &error)
+                        : ams_relay_add_candidate (m->relay, s->key, l, mid, cand, &error);
+  if (!ok)
     g_debug ("candidate for %s not taken: %s", s->key, error->message);
 }
 
@@ -650,7 +893,10 @@ be_player_start (gpointer data, const char *stream_id, AmsConnId conn)
       session_drop (m, s);
     }
   s = session_new (m, stream_id, conn, FALSE);
-  player_enter_relay (m, s);   /* or it waits for the publisher's offer */
+  if (ams_server_core_is_main_track (ams_mini_server_get_core (m->server), stream_id))
+    room_start (m, s);
+  else
+    player_enter_relay (m, s);   /* or it waits for the publisher's offer */
 }
 
 static void
@@ -661,7 +907,8 @@ be_player_answer (gpointer data, const char *stream_id, AmsConnId conn, const ch
   if (s == NULL || !s->in_relay)
     return;
   g_autoptr (GError) error = NULL;
-  if (!ams_relay_set_answer (m->relay, s->key, sdp, &error))
+  if (s->room ? !ams_room_player_set_answer (s->room, sdp, &error)
+              : !ams_relay_set_answer (m->relay, s->key, sdp, &error))
     {
       g_message ("player %s of %s: %s", s->key, stream_id, error->message);
       post_failed (m, stream_id, conn, AMS_ERROR_NOT_SET_REMOTE_DESCRIPTION);
@@ -682,6 +929,13 @@ static void
 be_player_track_enable (gpointer data, const char *stream_id, AmsConnId conn, const char *kind,
                         const char *track_id, gboolean enabled)
 {
+  AmsServerMedia *m = data;
+  Session *s = session_lookup (m, stream_id, conn, FALSE);
+  if (s && s->room && g_strcmp0 (kind, "enableTrack") == 0)
+    {
+      ams_room_player_set_enabled (s->room, track_id, enabled);
+      return;
+    }
   g_debug ("%s %s on %s: not applied by the relay", kind, enabled ? "on" : "off", track_id);
 }
 
@@ -692,7 +946,9 @@ be_session_stop (gpointer data, const char *stream_id, AmsConnId conn, gboolean 
   Session *s = session_lookup (m, stream_id, conn, is_publisher);
   if (s == NULL)
     return;
-  if (s->in_relay)
+  if (is_publisher)
+    rooms_remove_participant (m, stream_id);   /* re-offers to the room's players */
+  if (s->in_relay && !s->room)
     {
       m->removing = TRUE;
       ams_relay_remove (m->relay, s->key);
@@ -731,7 +987,12 @@ ams_server_media_new (AmsMiniServer *server, const char *bind_address, GError **
   m->by_session = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&m->events);
   m->relay = ams_relay_new (&o, m->context, &relay_callbacks, m);   /* copies the options */
-  free_option_strings (strings, &o);
+  ams_peer_options_init (&m->ice);
+  m->ice.ice_servers = o.ice_servers;
+  m->ice.filter = o.filter;
+  m->ice.local_address = o.local_address;
+  m->ice_strings = strings;
+  m->ice_relay_options = o;
   ams_mini_server_set_media_backend (server, &backend, m);
   return m;
 }
@@ -742,6 +1003,9 @@ ams_server_media_free (AmsServerMedia *m)
   if (m == NULL)
     return;
   ams_mini_server_set_media_backend (m->server, NULL, NULL);
+  /* Sessions first: room sessions remove their relay taps. */
+  g_hash_table_remove_all (m->by_session);
+  g_hash_table_remove_all (m->by_key);
   g_clear_pointer (&m->relay, ams_relay_free);
   if (m->idle)
     {
@@ -751,6 +1015,7 @@ ams_server_media_free (AmsServerMedia *m)
   g_queue_clear_full (&m->events, (GDestroyNotify) event_free);
   g_hash_table_unref (m->by_session);
   g_hash_table_unref (m->by_key);
+  free_option_strings (m->ice_strings, &m->ice_relay_options);
   g_main_context_unref (m->context);
   g_free (m);
 }

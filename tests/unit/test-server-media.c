@@ -12,9 +12,9 @@
 
 /* Under valgrind (AMS_VALGRIND set) everything runs ~30x slower; AMS_SLOW=N
  * stretches the waits for sanitizer builds. */
-#define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : g_getenv ("AMS_SLOW") ? MAX (1, atoi (g_getenv ("AMS_SLOW"))) : 1)
+#define SLOW (g_getenv ("AMS_SLOW") ? MAX (1, atoi (g_getenv ("AMS_SLOW"))) : g_getenv ("AMS_VALGRIND") ? 8 : 1)
 #define TIMEOUT_S (20 * SLOW)
-#define RATE_DIV (g_getenv ("AMS_VALGRIND") ? 100 : 1)
+#define RATE_DIV (g_getenv ("AMS_VALGRIND") ? 1000 : 1)
 
 typedef struct {
   AmsClient *client;
@@ -33,7 +33,25 @@ typedef struct {
   gint64     play_us, first_frame_us;
   guint      bad_candidates;
   guint      errors;
+  /* Room players: offers taken, the last idMapping, frames per participant. */
+  guint      offers;
+  char      *last_mapping;
+  guint64    by_size[3];
+  gboolean   room;          /* a room player: frames counted per decoded branch */
 } Endpoint;
+
+/* Multitrack rooms: participants told apart by their video size. */
+#define PARTICIPANTS 3
+
+static const guint mt_sizes[PARTICIPANTS][2] = { { 320, 240 }, { 352, 288 }, { 256, 192 } };
+
+static void
+count_by_size (Endpoint *e, guint width, guint height)
+{
+  for (int i = 0; i < PARTICIPANTS; i++)
+    if (mt_sizes[i][0] == width && mt_sizes[i][1] == height)
+      e->by_size[i]++;
+}
 
 /* ------------------------------------------------------------ peer side */
 
@@ -91,6 +109,26 @@ peer_message (AmsPeer *peer, GBytes *bytes, gboolean binary, gpointer data)
                                    : g_strdup_printf ("text:%s", d));
 }
 
+/* Room players: every decoded branch has its own appsink, so each sample's
+ * size says which participant it came from. */
+static void
+peer_video_sample (AmsPeer *peer, GstSample *sample, gpointer data)
+{
+  Endpoint *e = data;
+  const GstStructure *s = gst_caps_get_structure (gst_sample_get_caps (sample), 0);
+  int w = 0, h = 0;
+  if (gst_structure_get_int (s, "width", &w) && gst_structure_get_int (s, "height", &h))
+    count_by_size (e, (guint) w, (guint) h);
+}
+
+static const AmsPeerCallbacks room_peer_callbacks = {
+  .local_description = peer_local_description,
+  .local_candidate = peer_local_candidate,
+  .error = peer_error,
+  .video_frame = peer_video_frame,
+  .video_sample = peer_video_sample,
+};
+
 static const AmsPeerCallbacks peer_callbacks = {
   .local_description = peer_local_description,
   .local_candidate = peer_local_candidate,
@@ -122,7 +160,7 @@ make_peer (Endpoint *e)
       o.audio_sink = "fakesink";
     }
   g_autoptr (GError) error = NULL;
-  e->peer = ams_peer_new (&o, NULL, &peer_callbacks, e, &error);
+  e->peer = ams_peer_new (&o, NULL, e->room ? &room_peer_callbacks : &peer_callbacks, e, &error);
   g_assert_no_error (error);
 }
 
@@ -144,6 +182,14 @@ on_event (AmsClient *client, AmsEvent *event, Endpoint *e)
     {
       const char *type = ams_event_get_string (event, "type");
       g_assert_cmpstr (type, ==, e->publisher ? "answer" : "offer");
+      if (!e->publisher)
+        {
+          e->offers++;
+          g_free (e->last_mapping);
+          e->last_mapping = ams_event_dup_json (event, "idMapping");
+          if (e->last_mapping == NULL)
+            e->last_mapping = g_strdup ("");
+        }
       g_assert_true (ams_peer_set_remote_description (e->peer, type,
                                                       ams_event_get_string (event, "sdp"),
                                                       &error));
@@ -264,6 +310,7 @@ endpoint_free (Endpoint *e)
   g_ptr_array_unref (e->json);
   g_ptr_array_unref (e->msgs);
   g_free (e->stream_id);
+  g_free (e->last_mapping);
   g_free (e);
 }
 
@@ -555,6 +602,232 @@ test_config (void)
   g_object_unref (server);
 }
 
+/* ------------------------------------------------------------ multitrack */
+
+
+typedef struct {
+  Endpoint *pub[PARTICIPANTS];
+  Endpoint *play[PARTICIPANTS];
+} Room;
+
+/* Frames a room player decoded from participant @who (told apart by size). */
+static guint64
+frames_from (Endpoint *player, int who)
+{
+  return player->by_size[who];
+}
+
+
+typedef struct {
+  Endpoint *player;
+  int       self;
+  guint     present;   /* bit mask of the participants it must see */
+  guint64   floor[PARTICIPANTS];
+} SeesOthers;
+
+static gboolean
+sees_others (gpointer data)
+{
+  SeesOthers *s = data;
+  for (int i = 0; i < PARTICIPANTS; i++)
+    if ((s->present & (1u << i)) && frames_from (s->player, i) < s->floor[i] + 30)
+      return FALSE;
+  return TRUE;
+}
+
+static Endpoint *
+play_room (AmsMiniServer *server, const char *room, const char *own)
+{
+  Endpoint *e = endpoint_new (server, room, FALSE);
+  e->room = TRUE;
+  make_peer (e);
+  AmsPlayParams params;
+  ams_play_params_init (&params, room);
+  params.user_publish_id = own;
+  params.room = room;
+  g_autoptr (GError) error = NULL;
+  e->play_us = g_get_monotonic_time ();
+  g_assert_true (ams_client_play (e->client, &params, &error));
+  g_assert_no_error (error);
+  return e;
+}
+
+static gboolean
+offers_at_least (Endpoint *e, guint n)
+{
+  return e->offers >= n;
+}
+
+typedef struct {
+  Endpoint *e;
+  guint     n;
+} OfferWait;
+
+static gboolean
+has_offers (gpointer data)
+{
+  OfferWait *w = data;
+  return offers_at_least (w->e, w->n);
+}
+
+/* Frames from @who once what was already on its way (queues,
+ * jitterbuffers) has drained: the count stops moving for half a second. */
+static guint64
+drained (Endpoint *player, int who)
+{
+  guint64 count = frames_from (player, who);
+  for (gint64 end = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
+       g_get_monotonic_time () < end;)
+    {
+      spin_for (500 * SLOW);
+      if (frames_from (player, who) == count)
+        break;
+      count = frames_from (player, who);
+    }
+  return count;
+}
+
+static gboolean
+maps_p3 (gpointer data)
+{
+  Endpoint *e = data;
+  return e->last_mapping && strstr (e->last_mapping, "\"ARDAMSvp3\"") != NULL;
+}
+
+static char *
+participant_id (int i)
+{
+  return g_strdup_printf ("p%d", i + 1);
+}
+
+/* Three participants of one room each receive the other two on ONE
+ * connection; the third joins late (the first two are re-offered its
+ * tracks) and leaves (they are re-offered without them, at once). */
+static void
+test_multitrack (void)
+{
+  AmsMiniServer *server = server_new (NULL);
+  Room r = { 0 };
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *id = participant_id (i);
+      r.pub[i] = publish (server, id, "vp8", mt_sizes[i][0], mt_sizes[i][1], "room1");
+      const char *j = wait_event (r.pub[i], "publish_started");
+      g_assert_nonnull (strstr (j, "\"ATTR_ROOM_NAME\":\"room1\""));
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *id = participant_id (i);
+      r.play[i] = play_room (server, "room1", id);
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      SeesOthers s = { r.play[i], i, 3u & ~(1u << i), { 0 } };
+      g_assert_true (spin_until (sees_others, &s, TIMEOUT_S));
+      g_assert_cmpuint (frames_from (r.play[i], i), ==, 0);   /* never itself */
+      /* One offer, or two when a participant's audio or video was not
+       * flowing yet when the room was played (it comes with a re-offer). */
+      g_assert_cmpuint (r.play[i]->offers, >=, 1);
+      g_test_message ("room player %d: first frame %.0f ms after play", i + 1,
+                      (r.play[i]->first_frame_us - r.play[i]->play_us) / 1000.0);
+      /* idMapping names the other participant's tracks, not its own. */
+      g_autofree char *other = g_strdup_printf ("\"ARDAMSvp%d\"", 2 - i);
+      g_autofree char *own = g_strdup_printf ("\"ARDAMSvp%d\"", i + 1);
+      g_test_message ("idMapping: %s", r.play[i]->last_mapping);
+      g_assert_nonnull (strstr (r.play[i]->last_mapping, other));
+      g_assert_null (strstr (r.play[i]->last_mapping, own));
+    }
+
+  /* The third joins: the two connected players are re-offered its tracks. */
+  guint offers_before[2] = { r.play[0]->offers, r.play[1]->offers };
+  r.pub[2] = publish (server, "p3", "vp8", mt_sizes[2][0], mt_sizes[2][1], "room1");
+  wait_event (r.pub[2], "publish_started");
+  for (int i = 0; i < 2; i++)
+    {
+      wait_event (r.play[i], "subtrackAdded");
+      OfferWait w = { r.play[i], offers_before[i] + 1 };
+      g_assert_true (spin_until (has_offers, &w, TIMEOUT_S));
+      g_assert_true (spin_until (maps_p3, r.play[i], TIMEOUT_S));
+    }
+  r.play[2] = play_room (server, "room1", "p3");
+  gboolean all_seen = TRUE;
+  for (int i = 0; i < PARTICIPANTS; i++)
+    {
+      SeesOthers s = { r.play[i], i, 7u & ~(1u << i), { 0 } };
+      for (int k = 0; k < PARTICIPANTS; k++)
+        s.floor[k] = i < 2 && k < 2 ? frames_from (r.play[i], k) : 0;
+      gboolean seen = spin_until (sees_others, &s, TIMEOUT_S);
+      if (!seen)
+        g_test_message ("room player %d saw %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "/%"
+                        G_GUINT64_FORMAT " frames of p1/p2/p3, %u offers", i + 1,
+                        frames_from (r.play[i], 0), frames_from (r.play[i], 1),
+                        frames_from (r.play[i], 2), r.play[i]->offers);
+      all_seen = all_seen && seen;
+      g_assert_cmpuint (frames_from (r.play[i], i), ==, 0);
+      g_assert_cmpuint (r.play[i]->errors, ==, 0);
+      g_assert_cmpuint (r.play[i]->bad_candidates, ==, 0);
+    }
+
+  g_assert_true (all_seen);
+
+  /* Membership as the room reports it. */
+  g_autoptr (GError) error = NULL;
+  g_assert_true (ams_client_get_subtracks_count (r.play[0]->client, "room1", NULL, NULL, &error));
+  const char *j = wait_event (r.play[0], "subtrackCount");
+  g_assert_cmpint (json_int (j, "count"), ==, 3);
+  g_assert_true (ams_client_get_broadcast_object (r.play[0]->client, "room1", &error));
+  j = wait_event (r.play[0], "broadcastObject");
+  g_assert_nonnull (strstr (j, "p3"));
+
+  /* enableTrack: player 1 stops receiving p2, then gets it back. */
+  g_assert_true (ams_client_enable_track (r.play[0]->client, "room1", "p2", FALSE, &error));
+  guint64 paused = drained (r.play[0], 1);
+  /* While p3 goes on for 30 more frames, p2 stays still. */
+  SeesOthers p3_on = { r.play[0], 0, 4u, { 0, 0, frames_from (r.play[0], 2) } };
+  g_assert_true (spin_until (sees_others, &p3_on, TIMEOUT_S));
+  g_assert_cmpuint (frames_from (r.play[0], 1), <=, paused + 1);
+  g_assert_true (ams_client_enable_track (r.play[0]->client, "room1", "p2", TRUE, &error));
+  SeesOthers again = { r.play[0], 0, 2u, { 0, frames_from (r.play[0], 1), 0 } };
+  g_assert_true (spin_until (sees_others, &again, TIMEOUT_S));
+
+  /* The third leaves: the others are re-offered at once, its media stops. */
+  guint offers[2] = { r.play[0]->offers, r.play[1]->offers };
+  gint64 left = g_get_monotonic_time ();
+  g_assert_true (ams_client_stop (r.pub[2]->client, "p3", &error));
+  for (int i = 0; i < 2; i++)
+    {
+      j = wait_event (r.play[i], "subtrackRemoved");
+      g_assert_nonnull (strstr (j, "\"trackId\":\"p3\""));
+      g_assert_nonnull (strstr (j, "\"mainTrack\":\"room1\""));
+      OfferWait w = { r.play[i], offers[i] + 1 };
+      g_assert_true (spin_until (has_offers, &w, 2 * SLOW));
+      g_test_message ("room player %d re-offered %.0f ms after the third left", i + 1,
+                      (g_get_monotonic_time () - left) / 1000.0);
+      g_assert_null (strstr (r.play[i]->last_mapping, "\"ARDAMSvp3\""));
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      guint64 before3 = drained (r.play[i], 2);
+      /* While the other goes on for 30 more frames, p3 stays still. */
+      SeesOthers on = { r.play[i], i, 1u << (1 - i), { 0 } };
+      on.floor[1 - i] = frames_from (r.play[i], 1 - i);
+      g_assert_true (spin_until (sees_others, &on, TIMEOUT_S));
+      g_assert_cmpuint (frames_from (r.play[i], 2), <=, before3 + 1);
+    }
+  g_assert_true (ams_client_get_subtracks_count (r.play[1]->client, "room1", NULL, NULL, &error));
+  j = wait_event (r.play[1], "subtrackCount");
+  g_assert_cmpint (json_int (j, "count"), ==, 2);
+
+  for (int i = 0; i < PARTICIPANTS; i++)
+    {
+      endpoint_free (r.play[i]);
+      endpoint_free (r.pub[i]);
+    }
+  g_object_unref (server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 /* What Chromium offers when it publishes (trimmed: no candidates): RTP
  * header extensions, RTX, several codecs, an application m-line. */
 static const char chrome_offer[] =
@@ -736,5 +1009,6 @@ main (int argc, char **argv)
   g_test_add_func ("/server-media/play-before-offer", test_play_before_offer);
   g_test_add_func ("/server-media/browser-offer", test_browser_offer);
   g_test_add_func ("/server-media/publisher-timeout", test_publisher_timeout);
+  g_test_add_func ("/server-media/multitrack", test_multitrack);
   return g_test_run ();
 }
