@@ -135,10 +135,13 @@ main (int argc, char **argv)
       b.plays = atoi (argv[++i]);
     else if (!strcmp (argv[i], "--timeout") && i + 1 < argc)
       timeout_s = atof (argv[++i]);
-    else if (!strcmp (argv[i], "--latency") && i + 1 < argc)
-      b.latency_ms = CLAMP (atoi (argv[++i]), -1, 10000);
-    else if (!strcmp (argv[i], "--gap") && i + 1 < argc)
-      b.gap_ms = (guint) CLAMP (atoi (argv[++i]), 0, 10000);
+    else if (!strcmp (argv[i], "--latency") && i + 1 < argc) {
+      int v = atoi (argv[++i]);   /* CLAMP evaluates its argument thrice */
+      b.latency_ms = CLAMP (v, -1, 10000);
+    } else if (!strcmp (argv[i], "--gap") && i + 1 < argc) {
+      int v = atoi (argv[++i]);
+      b.gap_ms = (guint) CLAMP (v, 0, 10000);
+    }
     else {
       fprintf (stderr, "usage: sdk-play --url URL --stream ID [--plays N] [--timeout S] "
                "[--latency MS] [--gap MS]\n");
