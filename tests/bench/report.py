@@ -376,11 +376,24 @@ def print_client(recs):
         if a is None or "na" in a:
             rows.append([label, "amsclient", f"n/a ({a['na'] if a else 'not run'})", "", "", "", ""])
             continue
+        w = by.get(ref + "-webrtc")
+        w_ok = w is not None and "na" not in w
+        if w is not None:
+            rows.append([label, "gst-launch-1.0 + idle webrtcbin and dtlssrtpdec (WebRTC stack loaded)",
+                         fmt(w["cpu_pct"] if w_ok else None),
+                         fmt(w["peak_rss_kb"] / 1024 if w_ok else None),
+                         fmt(w["cpu_pct"] - b["cpu_pct"] if w_ok and b_ok else None, "{:+.1f}"),
+                         fmt((w["peak_rss_kb"] - b["peak_rss_kb"]) / 1024 if w_ok and b_ok else None,
+                             "{:+.1f}"), "—"])
         fps = a.get("fps_sent") if row == "amsclient-publish" else a.get("fps_decoded")
         rows.append([label, "amsclient", fmt(a["cpu_pct"]), fmt(a["peak_rss_kb"] / 1024),
                      fmt(a["cpu_pct"] - b["cpu_pct"] if b_ok else None, "{:+.1f}"),
                      fmt((a["peak_rss_kb"] - b["peak_rss_kb"]) / 1024 if b_ok else None, "{:+.1f}"),
                      fmt(fps)])
+        if w_ok:
+            rows.append([label, "amsclient vs the WebRTC-loaded pipeline (the SDK's own cost)", "", "",
+                         fmt(a["cpu_pct"] - w["cpu_pct"], "{:+.1f}"),
+                         fmt((a["peak_rss_kb"] - w["peak_rss_kb"]) / 1024, "{:+.1f}"), ""])
     rows.append(["publish and play", "Chromium page, official JS SDK",
                  "n/a (not available: no browser harness in the benchmarks yet)", "", "", "", ""])
     table(["what", "process", "CPU % of a core", "peak RSS MB", "CPU Δ (points)", "RSS Δ MB",
