@@ -383,9 +383,42 @@ _ams_stream_ensure_peer (AmsStream *self, gboolean offerer, GError **error)
   return TRUE;
 }
 
+/* Play: the receiving peer (webrtcbin, its ICE agent, the pipeline: tens to
+ * hundreds of ms) is built while the request is on its way, so the server's
+ * offer only has to be applied. A failure is left to the offer, which
+ * builds again and reports it. */
+void
+_ams_stream_prebuild_peer (AmsStream *self)
+{
+  if (self->kind != AMS_STREAM_PLAY || self->peer != NULL || self->offered ||
+      self->state != AMS_STREAM_STATE_REQUESTING)
+    return;
+  g_autoptr (GError) error = NULL;
+  if (!_ams_stream_ensure_peer (self, FALSE, &error)) {
+    g_debug ("%s; built again when the offer comes", error->message);
+    _ams_stream_drop_peer (self, FALSE);
+    return;
+  }
+  self->prebuilt = TRUE;
+}
+
+gboolean
+_ams_stream_take_prebuilt_peer (AmsStream *self)
+{
+  if (!self->prebuilt || self->peer == NULL || self->remote_set)
+    return FALSE;
+  self->prebuilt = FALSE;
+  /* The server's iceServerConfig came after the peer was built. */
+  if ((self->opts.ice_servers == NULL || self->opts.ice_servers[0] == NULL) &&
+      self->server_ice_servers != NULL)
+    ams_peer_add_ice_servers (self->peer, (const char *const *) self->server_ice_servers);
+  return TRUE;
+}
+
 void
 _ams_stream_drop_peer (AmsStream *self, gboolean finalise_recording)
 {
+  self->prebuilt = FALSE;
   g_queue_clear_full (&self->early_candidates, (GDestroyNotify) _ams_stream_candidate_free);
   if (self->peer == NULL)
     return;

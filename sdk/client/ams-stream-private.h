@@ -55,6 +55,7 @@ struct _AmsStream {
   AmsPeer         *peer;
   gboolean         remote_set;      /* a remote description was applied */
   gboolean         offered;         /* play: the server offered for this request */
+  gboolean         prebuilt;        /* play: @peer built before the offer, not used yet */
   GQueue           early_candidates; /* AmsStreamCandidate, before the peer exists */
   gboolean         data_open;
   guint64          frames;          /* decoded video frames, this media session */
@@ -80,6 +81,10 @@ gboolean _ams_stream_is_active (AmsStream *self);
 /* ams-stream-media.c */
 gboolean _ams_stream_ensure_peer (AmsStream *self, gboolean offerer, GError **error);
 void     _ams_stream_drop_peer (AmsStream *self, gboolean finalise_recording);
+void     _ams_stream_prebuild_peer (AmsStream *self);
+/* The prebuilt peer for the server's offer, given the ICE servers learnt
+ * since; FALSE when there is none (build a new one). */
+gboolean _ams_stream_take_prebuilt_peer (AmsStream *self);
 void     _ams_stream_add_remote_candidate (AmsStream *self, int label, const char *mid,
                                            const char *candidate);
 gboolean _ams_stream_candidate_allowed (AmsStream *self, const char *candidate);

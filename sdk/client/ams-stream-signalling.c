@@ -137,7 +137,10 @@ on_take_configuration (AmsClient *client, AmsEvent *event, const char *stream_id
         self->started_emitted)
       self->request_us = g_get_monotonic_time ();
     self->offered = TRUE;
-    if (new_media_session (self, FALSE)) {
+    if (self->kind == AMS_STREAM_PLAY && _ams_stream_take_prebuilt_peer (self)) {
+      _ams_stream_set_state (self, AMS_STREAM_STATE_NEGOTIATING);
+      apply_remote (self, "offer", sdp);
+    } else if (new_media_session (self, FALSE)) {
       apply_remote (self, "offer", sdp);
       if (self->kind == AMS_STREAM_P2P && _ams_stream_is_active (self))
         emit_peer_joined (self);
@@ -261,6 +264,7 @@ on_reconnected (AmsClient *client, gpointer data)
   self->first_frame_us = 0;
   self->offered = FALSE;
   _ams_stream_set_state (self, AMS_STREAM_STATE_REQUESTING);
+  _ams_stream_prebuild_peer (self);
 }
 
 static void

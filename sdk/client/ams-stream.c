@@ -359,6 +359,8 @@ ams_stream_start (AmsStream *self, GError **error)
   }
   _ams_stream_set_state (self, AMS_STREAM_STATE_REQUESTING);
   _ams_stream_start_stats_timer (self);
+  /* The request is out: build the player's media while it is answered. */
+  _ams_stream_prebuild_peer (self);
   return TRUE;
 }
 

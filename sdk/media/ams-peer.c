@@ -1093,6 +1093,8 @@ hook_dtls_transport (AmsPeer *peer)
   g_array_unref (transceivers);
 }
 
+static void apply_ice_servers (AmsPeer *peer);
+
 static void
 configure_ice (AmsPeer *peer)
 {
@@ -1121,7 +1123,12 @@ configure_ice (AmsPeer *peer)
     }
   }
   gst_object_unref (ice);
+  apply_ice_servers (peer);
+}
 
+static void
+apply_ice_servers (AmsPeer *peer)
+{
   for (char **s = peer->ice_servers; s && *s; s++) {
     /* webrtcbin wants "stun://host:port"; WebRTC configs say "stun:host:port". */
     const char *uri = *s;
@@ -1675,6 +1682,18 @@ ams_peer_new (const AmsPeerOptions *options, GMainContext *context,
     return NULL;
   }
   return peer;
+}
+
+void
+ams_peer_add_ice_servers (AmsPeer *peer, const char *const *servers)
+{
+  g_return_if_fail (peer);
+  if (servers == NULL || servers[0] == NULL)
+    return;
+  g_strfreev (peer->ice_servers);
+  peer->ice_servers = g_strdupv ((char **) servers);
+  peer->opts.ice_servers = (const char *const *) peer->ice_servers;
+  apply_ice_servers (peer);
 }
 
 void

@@ -163,6 +163,11 @@ gboolean ams_peer_set_remote_description (AmsPeer *peer, const char *type, const
 /* Adds a remote candidate. @label: sdpMLineIndex or -1 (then @mid is looked
  * up in the remote SDP). Queued until the remote description is set.
  * Filtered candidates are silently dropped (returns TRUE). */
+/* STUN/TURN servers learnt after the peer was built (the server's
+ * iceServerConfig): applied before negotiation starts gathering. Call
+ * before the local description is made. Main context. */
+void     ams_peer_add_ice_servers (AmsPeer *peer, const char *const *servers);
+
 gboolean ams_peer_add_ice_candidate (AmsPeer *peer, int label, const char *mid,
                                      const char *candidate, GError **error);
 

@@ -1,14 +1,21 @@
-/* test-stream-replay.c: a second play of the same stream id on the same
- * connection, started before the server's play_finished for the first one
- * arrived (the answer to the first play's stop crossed the new play).
+/* test-stream-replay.c: plays against a scripted server (ws-peer), which
+ * makes the order of the server's messages exact.
  *
- * A scripted server (ws-peer) makes the order exact: play, stop, play, then
- * the late play_finished. The new stream must ignore it and stay
- * requesting; the server's offer then starts its media session, and a
- * play_finished after that offer does end it. Everything on 127.0.0.1. */
+ * - A second play of the same stream id on the same connection, started
+ *   before the server's play_finished for the first one arrived (the answer
+ *   to the first play's stop crossed the new play): play, stop, play, then
+ *   the late play_finished. The new stream must ignore it and stay
+ *   requesting; the server's offer then starts its media session, and a
+ *   play_finished after that offer does end it.
+ * - A player's media is built while its request is answered: the peer
+ *   exists before the offer, the offer is applied to that same peer, and the
+ *   server's iceServerConfig, arriving after the peer was built, still
+ *   reaches its webrtcbin.
+ * Everything on 127.0.0.1. */
 #include <amsclient/amsclient.h>
 #include "media/ams-peer.h"
 #include "helpers/ws-peer.h"
+#include "client/ams-stream-private.h"   /* white box: the stream's peer */
 
 #include <json-c/json.h>
 #include <string.h>
@@ -177,10 +184,70 @@ test_late_play_finished (void)
     ;
 }
 
+static gboolean
+stream_negotiating (gpointer data)
+{
+  return ams_stream_get_state (data) == AMS_STREAM_STATE_NEGOTIATING;
+}
+
+static void
+test_prebuilt_peer (void)
+{
+  g_autoptr (GError) error = NULL;
+  Replay r = { .ws = ws_peer_new (g_main_context_default (), NULL, NULL) };
+  g_autofree char *url = ws_peer_dup_url (r.ws, "127.0.0.1");
+  g_autoptr (AmsClient) client = ams_client_new (url, NULL, &error);
+  g_assert_no_error (error);
+  g_object_set (client, "ping-interval", 0u, NULL);
+  g_assert_true (ams_client_connect (client, &error));
+  g_assert_true (ws_peer_wait (NULL, client_connected, client, TIMEOUT_MS));
+
+  g_autoptr (AmsStream) stream = new_play (client);
+  g_assert_true (ams_stream_start (stream, &error));
+  g_assert_no_error (error);
+  /* Built at once, before the server said anything. */
+  g_assert_cmpint (ams_stream_get_state (stream), ==, AMS_STREAM_STATE_REQUESTING);
+  g_assert_nonnull (stream->peer);
+  AmsPeer *prebuilt = stream->peer;
+  g_assert_true (ws_peer_wait (NULL, one_play, &r, TIMEOUT_MS));
+
+  /* The server's ICE servers, then its offer. */
+  ws_peer_send_text (r.ws, "{\"command\":\"iceServerConfig\","
+                           "\"stunServerUri\":\"stun:127.0.0.1:3478\"}");
+  AmsPeerOptions po;
+  ams_peer_options_init (&po);
+  po.role = AMS_PEER_SEND;
+  po.audio = FALSE;
+  po.width = 320;
+  po.height = 240;
+  po.local_address = "127.0.0.1";
+  AmsPeerCallbacks cb = { .local_description = server_description };
+  r.media = ams_peer_new (&po, NULL, &cb, &r, &error);
+  g_assert_no_error (error);
+  g_assert_true (ams_peer_create_offer (r.media, &error));
+  g_assert_true (ws_peer_wait (NULL, stream_negotiating, stream, TIMEOUT_MS));
+  g_assert_true (stream->peer == prebuilt);
+  g_assert_true (stream->remote_set);
+
+  g_autofree char *stun = NULL;
+  g_object_get (ams_peer_get_webrtcbin (stream->peer), "stun-server", &stun, NULL);
+  g_assert_cmpstr (stun, ==, "stun://127.0.0.1:3478");
+
+  ams_stream_stop (stream);
+  g_assert_null (stream->peer);
+  ams_client_disconnect (client);
+  g_clear_pointer (&r.media, ams_peer_free);
+  g_clear_object (&client);
+  ws_peer_free (r.ws);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/stream/replay/late-play-finished", test_late_play_finished);
+  g_test_add_func ("/stream/replay/prebuilt-peer", test_prebuilt_peer);
   return g_test_run ();
 }
