@@ -53,6 +53,7 @@ common=(--url "ws://127.0.0.1:$port/WebRTCAppEE/websocket" --ice-filter loopback
 # ------------------------------------------------------------ the host script
 host() {
   mkfifo "$tmp/host.in"
+  : >"$tmp/host.json"   # exists before tail opens it
   "$A" conference "${common[@]}" --stream host <"$tmp/host.in" >"$tmp/host.json" 2>"$tmp/host.err" &
   local pid=$! welcomed=
   echo "$pid" >"$tmp/host.pid"
@@ -76,6 +77,7 @@ host() {
 # ------------------------------------------------------------ the guest script
 guest() {
   mkfifo "$tmp/guest.in"
+  : >"$tmp/guest.json"
   "$A" conference "${common[@]}" --stream guest <"$tmp/guest.in" >"$tmp/guest.json" 2>"$tmp/guest.err" &
   local pid=$!
   echo "$pid" >"$tmp/guest.pid"
@@ -101,7 +103,7 @@ gs=$!; pids="$pids $gs"
 deadline=$((SECONDS + 150 * SLOW))
 while { kill -0 "$hs" || kill -0 "$gs"; } 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
 if kill -0 "$hs" 2>/dev/null || kill -0 "$gs" 2>/dev/null; then
-  bad "both scripts end on their own" "$(cat "$tmp/host.log" "$tmp/guest.log" 2>/dev/null)" "$(tail -3 "$tmp/host.err" "$tmp/guest.err")"
+  bad "both scripts end on their own" "$(cat "$tmp/host.log" "$tmp/guest.log" 2>/dev/null)" "$(tail -n 3 "$tmp/host.err" "$tmp/guest.err")"
   for f in host guest; do [ -f "$tmp/$f.pid" ] && kill "$(cat "$tmp/$f.pid")" 2>/dev/null; done
 else
   ok "both scripts end on their own"
