@@ -18,6 +18,11 @@ set -u
 : "${BUILD:=build}"
 : "${MINISERVER_BIN:=$AMS_TOP/$BUILD/bin/ams-mini-server}"
 : "${AMSCLIENT_BIN:=$AMS_TOP/$BUILD/bin/amsclient}"
+# Sanitised builds answer several times slower: they get a smaller load, as
+# they are there to find memory errors, not to measure capacity.
+if [ -n "${SANITIZE:-}" ]; then
+  : "${LOAD_SECONDS:=10}" "${LOAD_CONNECTIONS:=200}" "${LOAD_CYCLES:=2000}"
+fi
 : "${LOAD_SECONDS:=15}"
 : "${LOAD_CONNECTIONS:=2000}"
 : "${LOAD_CYCLES:=10000}"
@@ -150,7 +155,11 @@ first=$(( LOAD_CYCLES < 2000 ? LOAD_CYCLES : 2000 ))
 "$LOADER" cycles --url "$URL" -n "$first" -P 64 >"$TMP/cyc1.json" 2>"$TMP/cyc1.err"; rc1=$?
 settle "$PID" "$fd0"
 fd2=$(fd_count "$PID") rss2=$(rss_kb "$PID")
-"$LOADER" cycles --url "$URL" -n $((LOAD_CYCLES - first)) -P 64 >"$TMP/cyc2.json" 2>"$TMP/cyc2.err"; rc2=$?
+rc2=0
+echo '{"mode":"cycles","cycles":0}' >"$TMP/cyc2.json"
+if [ "$LOAD_CYCLES" -gt "$first" ]; then
+  "$LOADER" cycles --url "$URL" -n $((LOAD_CYCLES - first)) -P 64 >"$TMP/cyc2.json" 2>"$TMP/cyc2.err"; rc2=$?
+fi
 settle "$PID" "$fd0"
 fd3=$(fd_count "$PID") rss3=$(rss_kb "$PID")
 note "cycles: $(cat "$TMP/cyc1.json")"
