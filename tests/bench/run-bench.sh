@@ -463,16 +463,21 @@ bench_client() {
   # (libnice, its agent) and a dtlssrtpdec (OpenSSL, the process's DTLS key).
   # What any WebRTC endpoint pays in memory before signalling; the difference
   # to amsclient is the SDK's own cost.
+  # The key is made while gst-launch parses (seconds on a loaded machine):
+  # the window opens once the pipeline is PLAYING, not after a fixed delay.
   local webrtc_idle="webrtcbin name=idle dtlssrtpdec connection-id=idle"
   # shellcheck disable=SC2086
-  gst-launch-1.0 -q $vsrc ! vp8enc deadline=1 cpu-used=8 threads=2 target-bitrate=1000000 \
-      end-usage=cbr error-resilient=partitions ! rtpvp8pay ! fakesink $webrtc_idle >/dev/null 2>&1 &
-  pid=$!; started_pids+=("$pid"); sleep 2
+  gst-launch-1.0 $vsrc ! vp8enc deadline=1 cpu-used=8 threads=2 target-bitrate=1000000 \
+      end-usage=cbr error-resilient=partitions ! rtpvp8pay ! fakesink $webrtc_idle \
+      >"$OUT/bare-publish-webrtc.log" 2>&1 &
+  pid=$!; started_pids+=("$pid")
+  wait_for_lines "PLAYING" 1 "$SETUP_SECONDS" "$OUT/bare-publish-webrtc.log" >/dev/null; sleep 2
   window_cost bare-publish-webrtc "$pid" /dev/null
   # shellcheck disable=SC2086
-  gst-launch-1.0 -q filesrc location="$clip" ! matroskademux ! vp8dec ! fakesink sync=true \
-      $webrtc_idle >/dev/null 2>&1 &
-  pid=$!; started_pids+=("$pid"); sleep 2
+  gst-launch-1.0 filesrc location="$clip" ! matroskademux ! vp8dec ! fakesink sync=true \
+      $webrtc_idle >"$OUT/bare-play-webrtc.log" 2>&1 &
+  pid=$!; started_pids+=("$pid")
+  wait_for_lines "PLAYING" 1 "$SETUP_SECONDS" "$OUT/bare-play-webrtc.log" >/dev/null; sleep 2
   window_cost bare-play-webrtc "$pid" /dev/null
   if [ -n "$CLI_PUBLISH_REASON$CLI_PLAY_REASON" ]; then
     echo "{\"row\":\"amsclient\",\"na\":\"${CLI_PUBLISH_REASON:-$CLI_PLAY_REASON}\"}" >>"$RES/client.jsonl"
