@@ -442,6 +442,12 @@ ams_room_player_add_participant (AmsRoomPlayer *rp, const char *participant, Gst
   return TRUE;
 }
 
+static GstPadProbeReturn
+drop_everything (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
 void
 ams_room_player_remove_participant (AmsRoomPlayer *rp, const char *participant)
 {
@@ -456,6 +462,12 @@ ams_room_player_remove_participant (AmsRoomPlayer *rp, const char *participant)
   for (int k = 0; k < 2; k++)
     if (p->tracks[k])
       {
+        /* Nothing more of it reaches webrtcbin, queued buffers included:
+         * RTP on an m-line the other side has made inactive disturbs its
+         * other streams. */
+        g_autoptr (GstPad) src = gst_element_get_static_pad (p->tracks[k]->appsrc, "src");
+        gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                           drop_everything, NULL, NULL);
         /* webrtcbin 1.22 cannot drop an m-line: it goes inactive. */
         g_object_set (p->tracks[k]->trans, "direction",
                       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
