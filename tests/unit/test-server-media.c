@@ -423,6 +423,17 @@ json_int (const char *json, const char *key)
   return p ? g_ascii_strtoll (p + strlen (pattern), NULL, 10) : -1;
 }
 
+/* Under valgrind one media test takes minutes: the long ones run only with
+ * AMS_VALGRIND_ALL set (the sanitizer build runs them all). */
+static gboolean
+too_slow_here (void)
+{
+  if (!g_getenv ("AMS_VALGRIND") || g_getenv ("AMS_VALGRIND_ALL"))
+    return FALSE;
+  g_test_skip ("minutes under valgrind; set AMS_VALGRIND_ALL to run it");
+  return TRUE;
+}
+
 /* One publisher, two players through the server: frames, sizes, stream
  * info, data channel, and the end of the publisher. */
 static void
@@ -526,6 +537,8 @@ test_relay_vp8 (void)
 static void
 test_relay_h264 (void)
 {
+  if (too_slow_here ())
+    return;
   check_relay ("h264", 352, 288, TRUE);
 }
 
@@ -533,6 +546,8 @@ test_relay_h264 (void)
 static void
 test_play_before_offer (void)
 {
+  if (too_slow_here ())
+    return;
   AmsMiniServer *server = server_new (NULL);
   Endpoint *pub = endpoint_new (server, "early", TRUE);
   pub->codec = "vp8";
@@ -708,6 +723,8 @@ participant_id (int i)
 static void
 test_multitrack (void)
 {
+  if (too_slow_here ())
+    return;
   AmsMiniServer *server = server_new (NULL);
   Room r = { 0 };
   for (int i = 0; i < 2; i++)
@@ -966,6 +983,8 @@ test_browser_offer (void)
 static void
 test_publisher_timeout (void)
 {
+  if (too_slow_here ())
+    return;
   AmsMiniServer *server = server_new ("[media]\npublisher-timeout-ms=1000\n");
   Endpoint *pub = publish (server, "quiet", "vp8", 320, 240, NULL);
   wait_event (pub, "publish_started");
