@@ -39,10 +39,13 @@ read -r b_count b_p50 b_max < <(rtt_stats "$TMP/before.json")
 echo "# before: $b_count pongs, rtt p50 ${b_p50} ms, max ${b_max} ms"
 
 FLOODERS=5
+# Sanitised servers are several times slower (and starve on a busy machine):
+# longer waits there, and no latency bounds.
+SLOW=1; [ -n "${SANITIZE:-}" ] && SLOW=5
 # Three well-behaved clients ping once a second through the whole abuse.
 GOOD=()
 for i in 1 2 3; do
-  "$AMSCLIENT_BIN" ping --url "$URL" --count 8 --timeout 5 --json --quiet >"$TMP/good.$i.json" 2>&1 &
+  "$AMSCLIENT_BIN" ping --url "$URL" --count 8 --timeout $((5 * SLOW)) --json --quiet >"$TMP/good.$i.json" 2>&1 &
   GOOD+=($!); PIDS+=($!)
 done
 sleep 1
@@ -53,18 +56,18 @@ sleep 1
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat"; }
 cpu0=$(cpu_ticks)
 for i in $(seq 1 $FLOODERS); do
-  printf '!flood 5000 {"command":"ping"}\n!sleep 3000\n' | "$PROBE" "$URL" 6 >"$TMP/flood.$i.out" &
+  printf '!flood 5000 {"command":"ping"}\n!sleep 3000\n' | "$PROBE" "$URL" $((6 * SLOW)) >"$TMP/flood.$i.out" &
   PIDS+=($!)
 done
 # 2. Garbage bytes that are no WebSocket frame.
-printf '!garbage 65536\n!sleep 2000\n' | "$PROBE" "$URL" 4 >"$TMP/garbage.out" &
+printf '!garbage 65536\n!sleep 2000\n' | "$PROBE" "$URL" $((4 * SLOW)) >"$TMP/garbage.out" &
 PIDS+=($!)
 # 3. One message over max-message-size (81920).
-printf '!oversize 200000\n!sleep 2000\n' | "$PROBE" "$URL" 4 >"$TMP/oversize.out" &
+printf '!oversize 200000\n!sleep 2000\n' | "$PROBE" "$URL" $((4 * SLOW)) >"$TMP/oversize.out" &
 PIDS+=($!)
 # 4. Invalid JSON and JSON without a command are dropped, the socket kept.
 printf 'not json at all\n{"streamId":"x"}\n[1,2,3]\n{"command":"ping"}\n!sleep 500\n!close\n' \
-  | "$PROBE" "$URL" 8 >"$TMP/badjson.out" &
+  | "$PROBE" "$URL" $((8 * SLOW)) >"$TMP/badjson.out" &
 PIDS+=($!)
 
 all_good=0
@@ -104,10 +107,14 @@ check "they got all their 24 pongs ($total)" test "$total" = 24
 # coincide with a flood burst (the server is one thread; measured up to
 # 0.4 s with 20 flooders on a 2-core machine at load average 20), so its
 # bound only says that nobody stalls for long.
-check "their median round trip stayed normal (worst median ${mid} ms < 20 ms)" \
-  awk -v w="$mid" 'BEGIN { exit !(w < 20) }'
-check "none of them stalled (worst round trip ${worst} ms < 1000 ms)" \
-  awk -v w="$worst" 'BEGIN { exit !(w < 1000) }'
+if [ "$SLOW" = 1 ]; then
+  check "their median round trip stayed normal (worst median ${mid} ms < 20 ms)" \
+    awk -v w="$mid" 'BEGIN { exit !(w < 20) }'
+  check "none of them stalled (worst round trip ${worst} ms < 1000 ms)" \
+    awk -v w="$worst" 'BEGIN { exit !(w < 1000) }'
+else
+  n=$((n + 1)); echo "ok $n - latency bounds # SKIP not meaningful with SANITIZE=$SANITIZE (worst ${worst} ms)"
+fi
 check "the server is still alive" kill -0 "$SRV_PID"
 
 # A lower configured rate applies too: 20 messages per second.
