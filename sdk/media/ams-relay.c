@@ -668,10 +668,28 @@ stream_bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
   Stream *stream = data;
   if (stream->dead || GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
     return G_SOURCE_CONTINUE;
+  GstObject *src = GST_MESSAGE_SRC (msg);
   g_autoptr (GError) gerr = NULL;
   gst_message_parse_error (msg, &gerr, NULL);
   g_autoptr (GError) error = g_error_new (AMS_ERROR, AMS_ERROR_MEDIA, "%s: %s",
-                                          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), gerr->message);
+                                          src ? GST_OBJECT_NAME (src) : "?", gerr->message);
+  /* Every player's webrtcbin shares the stream's bus: an error from inside
+   * one (typically its sctpenc when that browser goes away) ends only that
+   * player, never the publisher and the other players. */
+  for (guint i = 0; src && i < stream->players->len; i++) {
+    Player *p = stream->players->pdata[i];
+    GstElement *webrtc = p->peer ? ams_peer_get_webrtcbin (p->peer) : NULL;
+    if (webrtc && gst_object_has_as_ancestor (src, GST_OBJECT (webrtc))) {
+      report_error (stream->relay, p->key, error);
+      return G_SOURCE_CONTINUE;
+    }
+  }
+  /* Posted before its player was removed from the pipeline: that player is
+   * already gone, nothing of the stream failed. */
+  if (src && !gst_object_has_as_ancestor (src, GST_OBJECT (stream->pipeline))) {
+    g_debug ("relay %s: ignoring an error of a removed element: %s", stream->id, error->message);
+    return G_SOURCE_CONTINUE;
+  }
   report_error (stream->relay, stream->key, error);
   return G_SOURCE_CONTINUE;
 }
