@@ -37,6 +37,7 @@ struct _Test {
   AmsRelayStreamInfo info;
   guint      info_reports;
   guint      errors;
+  char      *error_key;       /* whose the last relay error was */
   AmsRelayDistribution distribution;
   guint64    frames_goal;
 };
@@ -119,7 +120,10 @@ static void
 relay_error (AmsRelay *relay, const char *key, const GError *error, gpointer data)
 {
   g_test_message ("relay error (%s): %s", key, error->message);
-  ((Test *) data)->errors++;
+  Test *t = data;
+  t->errors++;
+  g_free (t->error_key);
+  t->error_key = g_strdup (key);
 }
 
 static const AmsRelayCallbacks relay_callbacks = {
@@ -250,6 +254,7 @@ test_clear (Test *t)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_ptr_array_unref (t->gone_keys);
+  g_free (t->error_key);
 }
 
 typedef gboolean (*Condition) (Test *t);
@@ -473,6 +478,124 @@ test_publisher_timeout (void)
   test_clear (&t);
 }
 
+/* The relay keeps its pipeline private: a tracer hook collects every
+ * webrtcbin created so the test can reach the relay's own. */
+typedef struct { GstTracer parent; } WebrtcTracer;
+typedef struct { GstTracerClass parent_class; } WebrtcTracerClass;
+static GType webrtc_tracer_get_type (void);
+G_DEFINE_TYPE (WebrtcTracer, webrtc_tracer, GST_TYPE_TRACER)
+static void webrtc_tracer_class_init (WebrtcTracerClass *klass) {}
+static void webrtc_tracer_init (WebrtcTracer *self) {}
+
+static GPtrArray *created_webrtcbins;   /* GstElement*, owned refs */
+
+static void
+on_element_new (GstTracer *tracer, guint64 ts, GstElement *element)
+{
+  if (g_str_equal (G_OBJECT_TYPE_NAME (element), "GstWebRTCBin"))
+    g_ptr_array_add (created_webrtcbins, gst_object_ref (element));
+}
+
+static GstObject *
+toplevel_of (GstElement *element)
+{
+  GstObject *top = gst_object_ref (GST_OBJECT (element));
+  GstObject *parent;
+  while ((parent = gst_object_get_parent (top))) {
+    gst_object_unref (top);
+    top = parent;
+  }
+  return top;
+}
+
+static GstElement *
+find_sctpenc (GstElement *webrtc)
+{
+  GstElement *found = NULL;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (webrtc));
+  GValue item = G_VALUE_INIT;
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&item);
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (f && g_str_equal (GST_OBJECT_NAME (f), "sctpenc"))
+      found = gst_object_ref (e);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+static gboolean
+other_player_continues (Test *t)
+{
+  Endpoint *other = g_strcmp0 (t->error_key, t->players[0].key) == 0 ? &t->players[1]
+                                                                       : &t->players[0];
+  return other->frames >= t->frames_goal;
+}
+
+/* A player's data channel fails inside the relay (what a browser leaving
+ * does to sctpenc): the error names that player and the stream lives on.
+ * It used to be reported as the publisher's and end the whole stream. */
+static void
+test_player_error_is_the_players (void)
+{
+  created_webrtcbins = g_ptr_array_new_with_free_func (gst_object_unref);
+  GstTracer *tracer = g_object_new (webrtc_tracer_get_type (), NULL);
+  gst_tracing_register_hook (tracer, "element-new", G_CALLBACK (on_element_new));
+
+  Test t;
+  test_init (&t, 0, AMS_RELAY_DISTRIBUTION_PUBLISHER);
+  start_publisher (&t, "vp8", 320, 240);
+  start_players (&t);
+  g_assert_true (run_until (&t, players_decoded, TIMEOUT_S));
+  g_assert_cmpuint (t.errors, ==, 0);
+
+  /* The relay's pipeline is the one holding three webrtcbins (publisher
+   * first, then the players); every test peer has a pipeline of its own. */
+  GstElement *relay_player = NULL;
+  for (guint i = 0; i < created_webrtcbins->len && !relay_player; i++) {
+    g_autoptr (GstObject) top = toplevel_of (created_webrtcbins->pdata[i]);
+    guint same = 0;
+    GstElement *last = NULL;
+    for (guint j = 0; j < created_webrtcbins->len; j++) {
+      g_autoptr (GstObject) other = toplevel_of (created_webrtcbins->pdata[j]);
+      if (other == top) {
+        same++;
+        last = created_webrtcbins->pdata[j];
+      }
+    }
+    if (same == 1 + PLAYERS)
+      relay_player = last;
+  }
+  g_assert_nonnull (relay_player);
+  g_autoptr (GstElement) sctpenc = find_sctpenc (relay_player);
+  g_assert_nonnull (sctpenc);
+  GST_ELEMENT_ERROR (sctpenc, RESOURCE, WRITE, ("Could not write to resource."), (NULL));
+
+  gint64 deadline = g_get_monotonic_time () + 5 * SLOW * G_TIME_SPAN_SECOND;
+  while (t.errors == 0 && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  g_assert_cmpuint (t.errors, ==, 1);
+  g_assert_cmpstr (t.error_key, !=, t.pub.key);
+  g_assert_true (g_strcmp0 (t.error_key, t.players[0].key) == 0 ||
+                 g_strcmp0 (t.error_key, t.players[1].key) == 0);
+
+  /* The other player keeps decoding and the stream stays published. */
+  Endpoint *other = g_strcmp0 (t.error_key, t.players[0].key) == 0 ? &t.players[1]
+                                                                     : &t.players[0];
+  t.frames_goal = other->frames + 30;
+  g_assert_true (run_until (&t, other_player_continues, TIMEOUT_S));
+  g_assert_false (t.gone);
+  g_assert_cmpuint (t.errors, ==, 1);
+  AmsRelayStreamInfo info;
+  g_assert_true (ams_relay_get_stream_info (t.relay, "stream1", &info));
+  test_clear (&t);
+  /* The tracer stays registered (GStreamer has no unregister); it only
+   * collects, so the array is kept for any later test. */
+}
+
 static void
 test_bad_input (void)
 {
@@ -528,6 +651,7 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/fanout-vp8", test_fanout_vp8);
   g_test_add_func ("/relay/fanout-h264", test_fanout_h264);
   g_test_add_func ("/relay/publisher-timeout", test_publisher_timeout);
+  g_test_add_func ("/relay/player-error-is-the-players", test_player_error_is_the_players);
   g_test_add_func ("/relay/bad-input", test_bad_input);
   return g_test_run ();
 }
