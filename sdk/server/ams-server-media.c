@@ -14,6 +14,7 @@
 #include "server/ams-mini-server-private.h"
 #include "media/ams-relay.h"
 #include "media/ams-room-player.h"
+#include "media/ams-sdp.h"
 
 #include <nice/interfaces.h>
 #include <string.h>
@@ -425,6 +426,29 @@ failure_code (const GError *error, gboolean publisher)
   return AMS_ERROR_SERVER_ERROR_CHECK_LOGS;
 }
 
+/* The official JavaScript SDK names every incoming track through the
+ * offer's idMapping (mid -> track id) and fails without one. A relayed play
+ * carries one stream: every media m-line maps to its id. */
+static char **
+single_stream_mapping (const char *sdp, const char *stream_id)
+{
+  GPtrArray *map = g_ptr_array_new ();
+  guint n = ams_sdp_count_media (sdp);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *media = ams_sdp_index_to_media (sdp, i);
+      if (g_strcmp0 (media, "video") != 0 && g_strcmp0 (media, "audio") != 0)
+        continue;
+      char *mid = ams_sdp_index_to_mid (sdp, i);
+      if (!mid)
+        continue;
+      g_ptr_array_add (map, mid);
+      g_ptr_array_add (map, g_strdup (stream_id));
+    }
+  g_ptr_array_add (map, NULL);
+  return (char **) g_ptr_array_free (map, FALSE);
+}
+
 static void
 handle_event (AmsServerMedia *m, Event *e)
 {
@@ -440,6 +464,8 @@ handle_event (AmsServerMedia *m, Event *e)
   switch (e->kind)
     {
     case EV_LOCAL_SDP:
+      if (!e->mapping && !s->publisher && !s->room && g_strcmp0 (e->type, "offer") == 0 && e->text)
+        e->mapping = single_stream_mapping (e->text, s->stream_id);
       ams_server_core_media_local_sdp_mapped (core, s->stream_id, s->conn, e->type, e->text,
                                               (const char *const *) e->mapping, now, out);
       break;

@@ -6,9 +6,11 @@
 #include <amsclient/amsclient.h>
 #include "server/ams-mini-server-private.h"
 #include "media/ams-peer.h"
+#include "media/ams-sdp.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 
 /* Under valgrind (AMS_VALGRIND set) everything runs ~30x slower and the
  * first publisher of the process waits minutes for its DTLS key (measured:
@@ -434,6 +436,8 @@ too_slow_here (void)
   return TRUE;
 }
 
+static void assert_single_stream_mapping (Endpoint *p, const char *stream_id);
+
 /* One publisher, two players through the server: frames, sizes, stream
  * info, data channel, and the end of the publisher. */
 static void
@@ -465,6 +469,7 @@ check_relay (const char *codec, guint width, guint height, gboolean disconnect)
       /* Offered the publisher's own codec: nothing is transcoded. */
       const char *offer = ams_peer_get_remote_sdp (p->peer);
       g_assert_nonnull (strstr (offer, g_str_equal (codec, "h264") ? "H264/90000" : "VP8/90000"));
+      assert_single_stream_mapping (p, "cam1");
       g_test_message ("%s player %d: %" G_GUINT64_FORMAT " frames %ux%u, first frame %.0f ms "
                       "after play", codec, i + 1, p->frames, p->frame_w, p->frame_h,
                       (p->first_frame_us - p->play_us) / 1000.0);
@@ -540,6 +545,34 @@ test_relay_h264 (void)
   if (too_slow_here ())
     return;
   check_relay ("h264", 352, 288, TRUE);
+}
+
+/* The official JavaScript SDK looks every incoming track up in the offer's
+ * idMapping: a relayed play maps each media mid of its offer to the stream. */
+static void
+assert_single_stream_mapping (Endpoint *p, const char *stream_id)
+{
+  g_assert_nonnull (p->last_mapping);
+  g_test_message ("play idMapping: %s", p->last_mapping);
+  json_object *map = json_tokener_parse (p->last_mapping);
+  g_assert_nonnull (map);
+  g_assert_true (json_object_is_type (map, json_type_object));
+  const char *offer = ams_peer_get_remote_sdp (p->peer);
+  guint n = ams_sdp_count_media (offer), media_lines = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *media = ams_sdp_index_to_media (offer, i);
+      if (g_strcmp0 (media, "video") != 0 && g_strcmp0 (media, "audio") != 0)
+        continue;
+      media_lines++;
+      g_autofree char *mid = ams_sdp_index_to_mid (offer, i);
+      json_object *track = NULL;
+      g_assert_true (json_object_object_get_ex (map, mid, &track));
+      g_assert_cmpstr (json_object_get_string (track), ==, stream_id);
+    }
+  g_assert_cmpuint (media_lines, ==, 2);
+  g_assert_cmpint (json_object_object_length (map), ==, media_lines);
+  json_object_put (map);
 }
 
 /* A play that comes before the publisher's offer waits for it. */
