@@ -579,8 +579,44 @@ relay_data_message (AmsRelay *relay, const char *stream_id, const char *key, GBy
 {
   /* The relay forwards it itself (publisher to players, players per the
    * distribution setting). */
+  AmsServerMedia *m = data;
   g_debug ("data channel message on %s from %s (%" G_GSIZE_FORMAT " bytes)", stream_id, key,
            g_bytes_get_size (bytes));
+  Session *from = g_hash_table_lookup (m->by_key, key);
+  if (!from || !from->publisher)
+    return;
+  /* A room participant's message also reaches every other participant
+   * through their room connection, whose data channel the relay does not
+   * know. (Reports come on m->context, the sessions' own thread.) */
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init (&it, m->by_key);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      Session *s = v;
+      if (!s->room || !ams_room_player_has_participant (s->room, stream_id))
+        continue;
+      AmsPeer *peer = ams_room_player_get_peer (s->room);
+      if (!peer || !ams_peer_data_channel_is_open (peer))
+        continue;
+      g_autoptr (GError) error = NULL;
+      gboolean sent;
+      if (is_binary)
+        {
+          sent = ams_peer_send_data (peer, bytes, &error);
+        }
+      else
+        {
+          /* Text arrives NUL-terminated from AmsPeer; copy to be sure. */
+          gsize size;
+          const char *text = g_bytes_get_data (bytes, &size);
+          g_autofree char *copy = g_strndup (text, size);
+          sent = ams_peer_send_text (peer, copy, &error);
+        }
+      if (!sent)
+        g_debug ("room %s: message of %s not forwarded: %s", s->stream_id, stream_id,
+                 error ? error->message : "?");
+    }
 }
 
 static void

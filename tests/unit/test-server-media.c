@@ -131,6 +131,8 @@ static const AmsPeerCallbacks room_peer_callbacks = {
   .error = peer_error,
   .video_frame = peer_video_frame,
   .video_sample = peer_video_sample,
+  .data_channel_open = peer_channel_open,
+  .data_message = peer_message,
 };
 
 static const AmsPeerCallbacks peer_callbacks = {
@@ -789,6 +791,20 @@ test_multitrack (void)
       g_assert_nonnull (strstr (r.play[i]->last_mapping, other));
       g_assert_null (strstr (r.play[i]->last_mapping, own));
     }
+
+  /* A participant's data-channel message reaches the other participant's
+   * room connection, and never comes back on its own. */
+  g_assert_true (spin_until (channel_open, r.pub[0], TIMEOUT_S));
+  for (int i = 0; i < 2; i++)
+    g_assert_true (spin_until (channel_open, r.play[i], TIMEOUT_S));
+  g_autoptr (GError) send_error = NULL;
+  g_assert_true (ams_peer_send_text (r.pub[0]->peer, "hello room", &send_error));
+  g_assert_no_error (send_error);
+  g_assert_true (spin_until (has_message, r.play[1], TIMEOUT_S));
+  spin_for (300 * SLOW);   /* let any stray copy arrive before counting */
+  g_assert_cmpuint (r.play[1]->msgs->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (r.play[1]->msgs, 0), ==, "text:hello room");
+  g_assert_cmpuint (r.play[0]->msgs->len, ==, 0);
 
   /* The third joins: the two connected players are re-offered its tracks. */
   guint offers_before[2] = { r.play[0]->offers, r.play[1]->offers };
