@@ -11,6 +11,8 @@
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 #include <gst/pbutils/pbutils.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_LATENCY_MS 100
@@ -1552,18 +1554,33 @@ prewarm_plugins_thread (gpointer data)
   return NULL;
 }
 
+static GThread *prewarm_threads[2];
+
+/* A process that exits while the key is being generated (a play refused at
+ * once, a server stopped right after its start) ran OpenSSL's atexit cleanup
+ * under the prewarm thread, which then crashed on a freed lock (SIGSEGV,
+ * seen with AddressSanitizer and in plain builds).  This handler, registered
+ * after OpenSSL's own, runs before it and waits for the threads. */
+static void
+prewarm_join_at_exit (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (prewarm_threads); i++)
+    if (prewarm_threads[i])
+      g_thread_join (g_steal_pointer (&prewarm_threads[i]));
+}
+
 void
 ams_media_prewarm (void)
 {
   static gsize once = 0;
   ams_media_init ();
   if (g_once_init_enter (&once)) {
-    GThread *t = g_thread_try_new ("ams-dtls-prewarm", prewarm_key_thread, NULL, NULL);
-    if (t)
-      g_thread_unref (t);
-    t = g_thread_try_new ("ams-plugin-prewarm", prewarm_plugins_thread, NULL, NULL);
-    if (t)
-      g_thread_unref (t);
+    /* OpenSSL registers its exit cleanup now, before ours (see above). */
+    OPENSSL_init_ssl (0, NULL);
+    atexit (prewarm_join_at_exit);
+    prewarm_threads[0] = g_thread_try_new ("ams-dtls-prewarm", prewarm_key_thread, NULL, NULL);
+    prewarm_threads[1] = g_thread_try_new ("ams-plugin-prewarm", prewarm_plugins_thread, NULL,
+                                           NULL);
     g_once_init_leave (&once, 1);
   }
 }
