@@ -100,6 +100,12 @@ media_options_from_cli (AmsMediaOptions *media, CliOptions *options, const CliMe
   media->ice_filter = cli_options_get_string (options, CLI_OPT_ICE_FILTER);
   media->stats_interval_ms =
       (guint) (cli_options_get_double (options, CLI_OPT_STATS_INTERVAL) * 1000);
+  if (cli_options_is_set (options, CLI_OPT_RETRY_INTERVAL)) {
+    media->play_retry_interval_ms =
+        (guint) (cli_options_get_double (options, CLI_OPT_RETRY_INTERVAL) * 1000);
+    media->play_retry_timeout_ms =
+        (guint) (cli_options_get_double (options, CLI_OPT_RETRY_TIMEOUT) * 1000);
+  }
   if (request->kind == CLI_MEDIA_P2P) {
     media->wait_peer = cli_options_get_bool (options, CLI_OPT_WAIT_PEER);
     media->p2p_mode = request->p2p_mode;

@@ -118,6 +118,12 @@ static const CliOptionSpec specs[CLI_OPT_LAST] = {
     "(getRoomInfo)", "5", .min = 0.1, .max = 3600 },
   [CLI_OPT_COUNT] = { CLI_OPT_COUNT, "count", 'c', CLI_TYPE_INT, CLI_GROUP_STREAM, CLI_CMD_PING, "N",
     "Send N pings, one per second", "1", .min = 1, .max = 1000000 },
+  [CLI_OPT_RETRY_INTERVAL] = { CLI_OPT_RETRY_INTERVAL, "retry-interval", 0, CLI_TYPE_DOUBLE, CLI_GROUP_STREAM,
+    CLI_CMD_PLAY, "SECONDS", "When the stream is not published or its publisher goes away, "
+    "play again every SECONDS (default: no retry, exit 5)", .min = 0.1, .max = 3600 },
+  [CLI_OPT_RETRY_TIMEOUT] = { CLI_OPT_RETRY_TIMEOUT, "retry-timeout", 0, CLI_TYPE_DOUBLE, CLI_GROUP_STREAM,
+    CLI_CMD_PLAY, "SECONDS", "Give up retrying after SECONDS without playing (0: never)", "60",
+    .min = 0, .max = 31536000 },
 
   /* media */
   [CLI_OPT_VIDEO_SOURCE] = { CLI_OPT_VIDEO_SOURCE, "video-source", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_SENDERS,

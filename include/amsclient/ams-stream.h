@@ -123,6 +123,14 @@ AMS_API const char *ams_stream_state_to_string (AmsStreamState state);
  *   instead of finishing (default %FALSE)
  * @p2p_mode: (nullable): peer-to-peer: "both" (default) or "play"
  *   (receive only)
+ * @play_retry_interval_ms: play: when the server answers `no_stream_exist`
+ *   or `stream_not_exist_or_not_streaming`, or ends the play with
+ *   `play_finished` (its publisher went away), send `play` again after this
+ *   many milliseconds instead of failing or finishing; each attempt emits a
+ *   "retrying" event. 0 (default): no retry
+ * @play_retry_timeout_ms: play: give up retrying (fail or finish as without
+ *   a retry) when the stream has not played for this long since the first
+ *   failed attempt; 0 (default): retry until ams_stream_stop()
  *
  * Media settings of a stream. Initialise with ams_media_options_init();
  * strings are borrowed and copied by ams_stream_new().
@@ -150,8 +158,10 @@ typedef struct {
   guint               stats_interval_ms;
   gboolean            wait_peer;
   const char         *p2p_mode;
+  guint               play_retry_interval_ms;
+  guint               play_retry_timeout_ms;
   /*< private >*/
-  gpointer            _reserved[8];
+  gpointer            _reserved[7];
 } AmsMediaOptions;
 
 /**

@@ -65,6 +65,11 @@ struct _AmsStream {
   AmsStreamStats   stats;           /* last report */
   GSource         *stats_source;
   gboolean         started_emitted;
+
+  /* Play retry (opts.play_retry_interval_ms > 0). */
+  GSource         *retry_source;    /* the pending re-send of `play` */
+  gint64           retry_deadline_us; /* 0: not retrying (played since) */
+  guint            retry_attempt;
 };
 
 /* ams-stream.c */
@@ -97,6 +102,7 @@ void     _ams_stream_connect_client (AmsStream *self);
 void     _ams_stream_disconnect_client (AmsStream *self);
 gboolean _ams_stream_send_request (AmsStream *self, GError **error);
 void     _ams_stream_send_end (AmsStream *self);
+void     _ams_stream_cancel_retry (AmsStream *self);
 
 /* Signals, emitted from every file. */
 enum {

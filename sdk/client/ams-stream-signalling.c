@@ -76,6 +76,74 @@ accepting (AmsStream *self)
   return _ams_stream_is_active (self) && self->state != AMS_STREAM_STATE_STOPPING;
 }
 
+/* ------------------------------------------------------------ play retry */
+
+void
+_ams_stream_cancel_retry (AmsStream *self)
+{
+  if (self->retry_source) {
+    g_source_destroy (self->retry_source);
+    g_clear_pointer (&self->retry_source, g_source_unref);
+  }
+}
+
+static gboolean
+on_retry_due (gpointer data)
+{
+  AmsStream *self = data;
+  g_clear_pointer (&self->retry_source, g_source_unref);
+  if (!accepting (self) || self->state == AMS_STREAM_STATE_RECONNECTING)
+    return G_SOURCE_REMOVE;
+  g_object_ref (self);
+  /* A new request: the next offer builds the media afresh. */
+  self->request_us = g_get_monotonic_time ();
+  self->first_frame_us = 0;
+  self->offered = FALSE;
+  g_autoptr (GError) error = NULL;
+  if (!_ams_stream_send_request (self, &error))
+    _ams_stream_fail (self, error);
+  else
+    _ams_stream_prebuild_peer (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A play that found no stream, or whose stream ended: schedules `play`
+ * again when the options ask for it and the retry period is not over.
+ * Returns FALSE when the caller should fail or finish as usual. */
+static gboolean
+retry_play (AmsStream *self, const char *reason)
+{
+  guint interval_ms = self->opts.play_retry_interval_ms;
+  if (self->kind != AMS_STREAM_PLAY || interval_ms == 0 || !accepting (self))
+    return FALSE;
+  gint64 now = g_get_monotonic_time ();
+  if (self->retry_deadline_us == 0)
+    self->retry_deadline_us = self->opts.play_retry_timeout_ms
+                                  ? now + (gint64) self->opts.play_retry_timeout_ms * 1000
+                                  : G_MAXINT64;
+  if (now + (gint64) interval_ms * 1000 > self->retry_deadline_us)
+    return FALSE;
+
+  g_object_ref (self);
+  _ams_stream_cancel_retry (self);
+  _ams_stream_drop_peer (self, TRUE);
+  self->retry_attempt++;
+  _ams_stream_set_state (self, AMS_STREAM_STATE_REQUESTING);
+  AmsEvent *event = _ams_stream_new_event (self, "retrying");
+  ams_event_set_string (event, "reason", reason);
+  ams_event_set_int (event, "attempt", self->retry_attempt);
+  ams_event_set_int (event, "delayMs", interval_ms);
+  _ams_stream_emit_event (self, event);
+  if (accepting (self)) {   /* a handler may have stopped the stream */
+    self->retry_source = g_timeout_source_new (interval_ms);
+    g_source_set_callback (self->retry_source, on_retry_due, self, NULL);
+    g_source_attach (self->retry_source, self->context);
+  }
+  g_object_unref (self);
+  return TRUE;
+}
+
 /* ------------------------------------------------------------ server messages */
 
 static void
@@ -210,7 +278,7 @@ on_notification (AmsClient *client, AmsEvent *event, const char *stream_id, gpoi
        * ends an earlier play of this id on this socket: its stop was sent
        * just before our play, the answer crossed it. */
       g_debug ("stream %s: play_finished of an earlier play ignored", self->stream_id);
-    else if (g_str_equal (definition, "play_finished"))
+    else if (g_str_equal (definition, "play_finished") && !retry_play (self, definition))
       _ams_stream_finish (self);
     break;
   case AMS_STREAM_P2P:
@@ -239,6 +307,11 @@ on_server_error (AmsClient *client, const GError *error, AmsEvent *event, gpoint
   if (self->kind == AMS_STREAM_P2P && g_error_matches (error, AMS_ERROR,
                                                        AMS_ERROR_NO_PEER_ASSOCIATED_BEFORE))
     return;
+  /* The stream is not published (yet, or again): a player may wait. */
+  if ((g_error_matches (error, AMS_ERROR, AMS_ERROR_NO_STREAM_EXIST) ||
+       g_error_matches (error, AMS_ERROR, AMS_ERROR_STREAM_NOT_EXIST_OR_NOT_STREAMING)) &&
+      retry_play (self, ams_event_get_name (event)))
+    return;
   _ams_stream_fail (self, error);
 }
 
@@ -248,7 +321,9 @@ on_reconnecting (AmsClient *client, guint attempt, guint delay_ms, gpointer data
   AmsStream *self = data;
   if (!accepting (self) || self->state == AMS_STREAM_STATE_RECONNECTING)
     return;
-  /* The server dropped the old socket's sessions: this media is dead. */
+  /* The server dropped the old socket's sessions: this media is dead. The
+   * client re-issues the request after reconnecting: no retry of ours. */
+  _ams_stream_cancel_retry (self);
   _ams_stream_drop_peer (self, TRUE);
   _ams_stream_set_state (self, AMS_STREAM_STATE_RECONNECTING);
 }

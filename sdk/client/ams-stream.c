@@ -144,6 +144,9 @@ _ams_stream_mark_started (AmsStream *self)
   if (self->state == AMS_STREAM_STATE_STARTED || !_ams_stream_is_active (self) ||
       self->state == AMS_STREAM_STATE_STOPPING)
     return;
+  /* It plays: a later loss gets a whole retry period again. */
+  self->retry_deadline_us = 0;
+  self->retry_attempt = 0;
   _ams_stream_set_state (self, AMS_STREAM_STATE_STARTED);
   _ams_stream_emit_event (self, _ams_stream_new_event (self, "started"));
   g_signal_emit (self, _ams_stream_signals[AMS_STREAM_SIG_STARTED], 0);
@@ -155,6 +158,7 @@ static void
 end_session (AmsStream *self)
 {
   _ams_stream_stop_stats_timer (self);
+  _ams_stream_cancel_retry (self);
   _ams_stream_drop_peer (self, TRUE);
   _ams_stream_disconnect_client (self);
 }
