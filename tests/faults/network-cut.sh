@@ -103,8 +103,10 @@ run_cut() {
     return
   fi
   ok "[$CUT_PROTO] publish_started across the veth before the cut"
+  # The player may come back before the publisher: it plays again
+  # (retry) instead of ending on no_stream_exist or play_finished.
   ip netns exec "$NS_CLI" "$AMSCLIENT_BIN" play "${CLI[@]}" --stream "$STREAM" \
-    >"$TMP/play.$CUT_PROTO.json" 2>"$TMP/play.$CUT_PROTO.err" &
+    --retry-interval 0.25 --retry-timeout 30 >"$TMP/play.$CUT_PROTO.json" 2>"$TMP/play.$CUT_PROTO.err" &
   PLAY=$!; PIDS+=("$PLAY")
   if wait_msg "$TMP/play.$CUT_PROTO.json" 20 event=play_started streamId="$STREAM"; then
     ok "[$CUT_PROTO] play_started before the cut"

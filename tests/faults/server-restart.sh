@@ -2,7 +2,8 @@
 # server-restart: ams-mini-server is killed with SIGKILL in the middle of a
 # publish that a player is decoding, then restarted on the same port.
 # `amsclient publish` must reconnect with backoff and publish again, and
-# `amsclient play` (reconnect on) must play again, both within 5 s of the
+# `amsclient play` (reconnect and --retry-interval on: it may come back
+# before the publisher and get no_stream_exist) must play again, both within 5 s of the
 # restart, each session re-issued exactly once.
 . "$(dirname "$0")/common.bash"
 
@@ -19,7 +20,7 @@ if ! wait_msg "$TMP/pub.json" 20 event=publish_started streamId=restart1; then
   finish; exit
 fi
 ok "publish_started before the fault"
-"$AMSCLIENT_BIN" play "${CLI[@]}" --stream restart1 >"$TMP/play.json" 2>"$TMP/play.err" &
+"$AMSCLIENT_BIN" play "${CLI[@]}" --retry-interval 0.25 --retry-timeout 30 --stream restart1 >"$TMP/play.json" 2>"$TMP/play.err" &
 PLAY=$!; PIDS+=("$PLAY")
 if wait_msg "$TMP/play.json" 20 event=play_started streamId=restart1; then
   ok "play_started before the fault"
