@@ -42,6 +42,8 @@ export PKG_CONFIG_PATH="$tmp/pc"
 DESC="pkg-config finds amsclient"
 t pkg-config --exists amsclient
 flags=$(pkg-config --cflags --libs amsclient)
+# A sanitised library needs its runtime in the program that loads it.
+[ -n "${SANITIZE:-}" ] && flags="$flags -fsanitize=$SANITIZE"
 DESC="an outside program builds with pkg-config --cflags --libs amsclient"
 t sh -c "cc -o '$tmp/app/app' '$tmp/app/app.c' $flags -Wl,-rpath,'$root/lib'"
 DESC="the outside program runs against the installed library"
