@@ -4,10 +4,9 @@
  * when --frames is reached from every other participant, at --duration, or
  * on the first SIGINT/SIGTERM. */
 #include "cli-conference.h"
+#include "cli-data-lines.h"
 #include "cli-output.h"
 #include "cli-session.h"
-
-#include <unistd.h>
 
 /* A participant that reached --frames stays this long (at most) so that
  * the others can reach theirs from it too; it goes sooner when they all
@@ -26,10 +25,8 @@ typedef struct {
   GError        *end_error;
   guint          duration_id, linger_id;
 
-  GIOChannel    *input;           /* --send-data */
-  guint          input_watch;
-  GQueue         lines;
-  guint64        sent, received;
+  CliDataLines  *data_lines;      /* --send-data */
+  guint64        received;
 } CliConference;
 
 /* The media options of the command line (strings borrowed from @options). */
@@ -87,7 +84,7 @@ print_summary (CliConference *c)
   ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
   ams_event_set_string (event, "streamId", own);
   ams_event_set_int (event, "participants", g_strv_length (ids));
-  ams_event_set_int (event, "dataSent", (gint64) c->sent);
+  ams_event_set_int (event, "dataSent", (gint64) cli_data_lines_get_sent (c->data_lines));
   ams_event_set_int (event, "dataReceived", (gint64) c->received);
   cli_output_event (event);
 }
@@ -109,7 +106,7 @@ conference_end (CliConference *c, const GError *error)
   c->ending = TRUE;
   g_clear_handle_id (&c->duration_id, g_source_remove);
   g_clear_handle_id (&c->linger_id, g_source_remove);
-  g_clear_handle_id (&c->input_watch, g_source_remove);
+  cli_data_lines_stop_reading (c->data_lines);
   if (error)
     c->end_error = g_error_copy (error);
   print_summary (c);
@@ -185,70 +182,18 @@ check_goal (CliConference *c)
 
 /* ------------------------------------------------------------ data channel */
 
-static void
-flush_lines (CliConference *c)
-{
-  char *line;
-  while (ams_conference_is_data_channel_open (c->conference) &&
-         (line = g_queue_peek_head (&c->lines))) {
-    g_autoptr (GError) error = NULL;
-    if (!ams_conference_send_text (c->conference, line, &error)) {
-      cli_output_progress ("warning: data message not sent: %s", error->message);
-      return;
-    }
-    c->sent++;
-    g_free (g_queue_pop_head (&c->lines));
-  }
-}
-
-static void
-queue_line (CliConference *c, char *line)
-{
-  g_strchomp (line);
-  if (*line == '\0' || !g_utf8_validate (line, -1, NULL) || g_queue_get_length (&c->lines) >= 10000) {
-    g_free (line);
-    return;
-  }
-  g_queue_push_tail (&c->lines, line);
-}
-
 static gboolean
-on_input (GIOChannel *channel, GIOCondition condition, gpointer data)
+data_channel_is_open (gpointer data)
 {
   CliConference *c = data;
-  char *line = NULL;
-  GIOStatus status = g_io_channel_read_line (channel, &line, NULL, NULL, NULL);
-
-  if (status == G_IO_STATUS_NORMAL && line) {
-    queue_line (c, line);
-    flush_lines (c);
-    return G_SOURCE_CONTINUE;
-  }
-  g_free (line);
-  if (status == G_IO_STATUS_AGAIN)
-    return G_SOURCE_CONTINUE;
-  c->input_watch = 0;   /* end of input; queued lines still go */
-  return G_SOURCE_REMOVE;
+  return ams_conference_is_data_channel_open (c->conference);
 }
 
 static gboolean
-setup_send_data (CliConference *c, GError **error)
+send_line (const char *line, gpointer data, GError **error)
 {
-  const char *path = cli_options_get_string (c->options, CLI_OPT_SEND_DATA);
-  if (path == NULL)
-    return TRUE;
-  if (g_str_equal (path, "-")) {
-    c->input = g_io_channel_unix_new (STDIN_FILENO);
-    c->input_watch = g_io_add_watch (c->input, G_IO_IN | G_IO_HUP | G_IO_ERR, on_input, c);
-    return TRUE;
-  }
-  g_autofree char *contents = NULL;
-  if (!g_file_get_contents (path, &contents, NULL, error))
-    return FALSE;
-  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
-  for (char **l = lines; *l; l++)
-    queue_line (c, g_strdup (*l));
-  return TRUE;
+  CliConference *c = data;
+  return ams_conference_send_text (c->conference, line, error);
 }
 
 /* ------------------------------------------------------------ conference signals */
@@ -263,7 +208,7 @@ on_event (AmsConference *conference, AmsEvent *event, gpointer data)
     return;
   cli_output_event (event);
   if (g_str_equal (name, "data-channel"))
-    flush_lines (c);
+    cli_data_lines_flush (c->data_lines);
 }
 
 static void
@@ -367,7 +312,6 @@ cli_conference_run (const CliMediaRequest *request)
   if (session == NULL)
     return cli_output_fail (error);
   c.session = session;
-  g_queue_init (&c.lines);
   if (cli_options_is_set (request->options, CLI_OPT_FRAMES))
     c.frames_goal = cli_options_get_int (request->options, CLI_OPT_FRAMES);
 
@@ -381,7 +325,9 @@ cli_conference_run (const CliMediaRequest *request)
   ams_conference_set_poll_interval (
       c.conference, (guint) (cli_options_get_double (request->options, CLI_OPT_POLL_INTERVAL) * 1000));
 
-  if (!setup_send_data (&c, &error)) {
+  c.data_lines = cli_data_lines_new (cli_options_get_string (request->options, CLI_OPT_SEND_DATA),
+                                     data_channel_is_open, send_line, &c, &error);
+  if (c.data_lines == NULL) {
     g_clear_object (&c.conference);
     return cli_output_fail (error);
   }
@@ -397,10 +343,8 @@ cli_conference_run (const CliMediaRequest *request)
 
   g_clear_handle_id (&c.duration_id, g_source_remove);
   g_clear_handle_id (&c.linger_id, g_source_remove);
-  g_clear_handle_id (&c.input_watch, g_source_remove);
   g_clear_error (&c.end_error);
-  g_clear_pointer (&c.input, g_io_channel_unref);
-  g_queue_clear_full (&c.lines, g_free);
+  g_clear_pointer (&c.data_lines, cli_data_lines_free);
   g_signal_handlers_disconnect_by_data (c.conference, &c);
   g_clear_object (&c.conference);
   return status;

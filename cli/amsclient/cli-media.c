@@ -7,6 +7,7 @@
 #include "cli-output.h"
 #include "cli-session.h"
 #include "cli-conference.h"
+#include "cli-data-lines.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -40,11 +41,8 @@ typedef struct {
 
   guint        duration_id, linger_id, poll_id, ack_id;
 
-  /* --send-data */
-  GIOChannel  *input;
-  guint        input_watch;
-  GQueue       lines;             /* char *, waiting for the data channel */
-  guint64      sent, received;
+  CliDataLines *data_lines;       /* --send-data */
+  guint64      received;
 } CliMedia;
 
 static const char *
@@ -134,7 +132,7 @@ print_summary (CliMedia *m)
     if (first >= 0)
       ams_event_set_double (event, "firstFrameMs", first / 1000.0);
   }
-  ams_event_set_int (event, "dataSent", (gint64) m->sent);
+  ams_event_set_int (event, "dataSent", (gint64) cli_data_lines_get_sent (m->data_lines));
   ams_event_set_int (event, "dataReceived", (gint64) m->received);
   cli_output_event (event);
 
@@ -202,7 +200,7 @@ media_end (CliMedia *m, const GError *error)
   g_clear_handle_id (&m->duration_id, g_source_remove);
   g_clear_handle_id (&m->linger_id, g_source_remove);
   g_clear_handle_id (&m->poll_id, g_source_remove);
-  g_clear_handle_id (&m->input_watch, g_source_remove);
+  cli_data_lines_stop_reading (m->data_lines);
   /* Only a live session on a live connection has an end to confirm. */
   confirm = state != AMS_STREAM_STATE_IDLE && state != AMS_STREAM_STATE_FINISHED &&
             state != AMS_STREAM_STATE_FAILED &&
@@ -295,72 +293,18 @@ on_peer_message (AmsClient *client, AmsEvent *event, const char *stream_id,
 
 /* ------------------------------------------------------------ data channel */
 
-static void
-flush_lines (CliMedia *m)
-{
-  char *line;
-
-  while (ams_stream_is_data_channel_open (m->stream) && (line = g_queue_peek_head (&m->lines))) {
-    g_autoptr (GError) error = NULL;
-    if (!ams_stream_send_text (m->stream, line, &error)) {
-      cli_output_progress ("warning: data message not sent: %s", error->message);
-      return;   /* kept for the next opening */
-    }
-    m->sent++;
-    g_free (g_queue_pop_head (&m->lines));
-  }
-}
-
-static void
-queue_line (CliMedia *m, char *line)
-{
-  g_strchomp (line);
-  if (*line == '\0' || !g_utf8_validate (line, -1, NULL)) {
-    g_free (line);
-    return;
-  }
-  g_queue_push_tail (&m->lines, line);
-}
-
 static gboolean
-on_input (GIOChannel *channel, GIOCondition condition, gpointer data)
+data_channel_is_open (gpointer data)
 {
   CliMedia *m = data;
-  char *line = NULL;
-  GIOStatus status = g_io_channel_read_line (channel, &line, NULL, NULL, NULL);
-
-  if (status == G_IO_STATUS_NORMAL && line) {
-    queue_line (m, line);
-    flush_lines (m);
-    return G_SOURCE_CONTINUE;
-  }
-  g_free (line);
-  if (status == G_IO_STATUS_AGAIN)
-    return G_SOURCE_CONTINUE;
-  /* End of input: what is queued is still sent when the channel opens. */
-  m->input_watch = 0;
-  return G_SOURCE_REMOVE;
+  return ams_stream_is_data_channel_open (m->stream);
 }
 
 static gboolean
-setup_send_data (CliMedia *m, GError **error)
+send_line (const char *line, gpointer data, GError **error)
 {
-  const char *path = cli_options_get_string (m->options, CLI_OPT_SEND_DATA);
-
-  if (path == NULL)
-    return TRUE;
-  if (g_str_equal (path, "-")) {
-    m->input = g_io_channel_unix_new (STDIN_FILENO);
-    m->input_watch = g_io_add_watch (m->input, G_IO_IN | G_IO_HUP | G_IO_ERR, on_input, m);
-    return TRUE;
-  }
-  g_autofree char *contents = NULL;
-  if (!g_file_get_contents (path, &contents, NULL, error))
-    return FALSE;
-  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
-  for (char **l = lines; *l; l++)
-    queue_line (m, g_strdup (*l));
-  return TRUE;
+  CliMedia *m = data;
+  return ams_stream_send_text (m->stream, line, error);
 }
 
 /* ------------------------------------------------------------ stream signals */
@@ -471,7 +415,7 @@ on_data_channel (AmsStream *stream, gboolean open, gpointer data)
 
   cli_output_progress ("data channel %s", open ? "open" : "closed");
   if (open)
-    flush_lines (m);
+    cli_data_lines_flush (m->data_lines);
 }
 
 static void
@@ -543,11 +487,9 @@ media_clear (CliMedia *m)
   g_clear_handle_id (&m->duration_id, g_source_remove);
   g_clear_handle_id (&m->linger_id, g_source_remove);
   g_clear_handle_id (&m->poll_id, g_source_remove);
-  g_clear_handle_id (&m->input_watch, g_source_remove);
   g_clear_handle_id (&m->ack_id, g_source_remove);
   g_clear_error (&m->end_error);
-  g_clear_pointer (&m->input, g_io_channel_unref);
-  g_queue_clear_full (&m->lines, g_free);
+  g_clear_pointer (&m->data_lines, cli_data_lines_free);
   if (m->stream) {
     g_signal_handlers_disconnect_by_data (m->stream, m);
     g_clear_object (&m->stream);
@@ -573,7 +515,6 @@ cli_media_session_run (const CliMediaRequest *request)
     return cli_output_fail (error);
   m.session = session;
   m.tty = isatty (STDERR_FILENO) && !cli_options_get_bool (request->options, CLI_OPT_QUIET);
-  g_queue_init (&m.lines);
   if (cli_options_is_set (request->options, CLI_OPT_FRAMES))
     m.frames_goal = cli_options_get_int (request->options, CLI_OPT_FRAMES);
 
@@ -598,7 +539,9 @@ cli_media_session_run (const CliMediaRequest *request)
   else if (kind == AMS_STREAM_PLAY)
     ams_stream_set_play_params (m.stream, &request->play);
 
-  if (!setup_send_data (&m, &error)) {
+  m.data_lines = cli_data_lines_new (cli_options_get_string (request->options, CLI_OPT_SEND_DATA),
+                                     data_channel_is_open, send_line, &m, &error);
+  if (m.data_lines == NULL) {
     media_clear (&m);
     return cli_output_fail (error);
   }

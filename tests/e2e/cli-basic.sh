@@ -193,6 +193,17 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
   || bad "--connect-timeout 1 gives up after about 1 s" "${ms} ms"
 kill "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null
 
+# --send-data holds at most 10000 lines for the data channel: the rest are
+# dropped with a warning and the count, and the exit status is the run's own
+# (here 3: nothing listens on the port).
+seq 1 10005 >"$tmp/lines.txt"
+expect_status 3 "--send-data over 10000 waiting lines: still the run's exit status 3" -- \
+  "$A" publish --port "$(free_port)" --stream s --send-data "$tmp/lines.txt"
+grep -q "warning: --send-data: 10000 lines wait for the data channel; further lines are dropped" "$tmp/err" \
+  && grep -q "warning: --send-data: 5 lines dropped while 10000 waited" "$tmp/err" \
+  && ok "--send-data: the lines over 10000 are dropped with a warning and counted (5)" \
+  || bad "--send-data: the lines over 10000 are dropped with a warning and counted (5)" "$(cat "$tmp/err")"
+
 # ------------------------------------------------------------ against ams-mini-server
 # start_server NAME ARGS...: starts ams-mini-server --port 0, sets $sport
 # (empty when it did not start) and appends its PID to $server_pids.
