@@ -84,6 +84,7 @@ media_options_from_cli (AmsMediaOptions *media, CliOptions *options, const CliMe
   media->video_sink = cli_options_get_string (options, CLI_OPT_VIDEO_SINK);
   media->audio_sink = cli_options_get_string (options, CLI_OPT_AUDIO_SINK);
   media->record_path = cli_options_get_string (options, CLI_OPT_RECORD);
+  media->no_decode = cli_options_get_bool (options, CLI_OPT_NO_DECODE);
   if (cli_options_is_set (options, CLI_OPT_BITRATE))
     media->video_bitrate_kbps = (guint) cli_options_get_int (options, CLI_OPT_BITRATE);
   if (cli_options_is_set (options, CLI_OPT_WIDTH))

@@ -158,6 +158,8 @@ static const CliOptionSpec specs[CLI_OPT_LAST] = {
     NULL, .min = 0, .max = 10000 },
   [CLI_OPT_SEND_DATA] = { CLI_OPT_SEND_DATA, "send-data", 0, CLI_TYPE_FILE, CLI_GROUP_MEDIA, CLI_CMD_MEDIA, "FILE",
     "Send each line of FILE (- for standard input) as a data-channel message" },
+  [CLI_OPT_NO_DECODE] = { CLI_OPT_NO_DECODE, "no-decode", 0, CLI_TYPE_BOOL, CLI_GROUP_MEDIA, CLI_CMD_PLAY | CLI_CMD_P2P, NULL,
+    "Depayload and count received frames without decoding them (ignored with --record)" },
 
   /* ICE */
   [CLI_OPT_ICE_SERVER] = { CLI_OPT_ICE_SERVER, "ice-server", 0, CLI_TYPE_STRV, CLI_GROUP_ICE, CLI_CMD_MEDIA, "URI",

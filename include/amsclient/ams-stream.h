@@ -131,6 +131,12 @@ AMS_API const char *ams_stream_state_to_string (AmsStreamState state);
  * @play_retry_timeout_ms: play: give up retrying (fail or finish as without
  *   a retry) when the stream has not played for this long since the first
  *   failed attempt; 0 (default): retry until ams_stream_stop()
+ * @no_decode: receiving: depayload the media and count its frames
+ *   (#AmsStream::video-frame, #AmsStreamStats.frames_decoded then count
+ *   depayloaded frames; width and height come from the depayloader, 0
+ *   when it gives none) without decoding; a small part of a decoder's CPU,
+ *   for relay monitors, load tests and tools that only check that media
+ *   arrives. Ignored with @record_path. Default %FALSE
  *
  * Media settings of a stream. Initialise with ams_media_options_init();
  * strings are borrowed and copied by ams_stream_new().
@@ -160,8 +166,9 @@ typedef struct {
   const char         *p2p_mode;
   guint               play_retry_interval_ms;
   guint               play_retry_timeout_ms;
+  gboolean            no_decode;
   /*< private >*/
-  gpointer            _reserved[7];
+  gpointer            _reserved[6];
 } AmsMediaOptions;
 
 /**

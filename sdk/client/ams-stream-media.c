@@ -337,6 +337,7 @@ _ams_stream_ensure_peer (AmsStream *self, gboolean offerer, GError **error)
   po.video_sink = o->video_sink ? o->video_sink : "fakesink";
   po.audio_sink = o->audio_sink ? o->audio_sink : "fakesink";
   po.record_path = o->record_path;
+  po.no_decode = o->no_decode;
   po.data_channel = o->data_channel;
   /* The official SDKs label the channel with the stream id. */
   po.data_channel_label = self->stream_id;

@@ -827,6 +827,45 @@ out:
   }
 }
 
+/* no_decode: "depayloader ! fakesink", frames counted after the
+ * depayloader; costs a fraction of decoding. Streaming thread. */
+static void
+count_pad (AmsPeer *peer, GstPad *pad, const char *media, const char *encoding)
+{
+  const char *depay = !g_ascii_strcasecmp (encoding, "VP8") ? "rtpvp8depay"
+                    : !g_ascii_strcasecmp (encoding, "VP9") ? "rtpvp9depay"
+                    : !g_ascii_strcasecmp (encoding, "H264") ? "rtph264depay"
+                    : !g_ascii_strcasecmp (encoding, "OPUS") ? "rtpopusdepay" : NULL;
+  if (!depay) {
+    post_error (peer, AMS_ERROR_MEDIA, "cannot depayload %s %s", media, encoding);
+    return;
+  }
+  g_autofree char *desc = g_strdup_printf ("%s ! fakesink name=counter sync=false async=false", depay);
+  g_autoptr (GError) parse_error = NULL;
+  GstElement *bin = gst_parse_bin_from_description_full (desc, TRUE, NULL,
+                                                         GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
+  if (!bin) {
+    GError *e = NULL;
+    set_parse_error (&e, parse_error, depay);
+    PeerEvent *ev = event_new (peer, EV_ERROR);
+    ev->error = e;
+    event_post (ev);
+    return;
+  }
+  gst_bin_add (GST_BIN (peer->pipeline), bin);
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (bin, "sink");
+  g_autoptr (GstElement) counter = gst_bin_get_by_name (GST_BIN (bin), "counter");
+  g_autoptr (GstPad) counted = gst_element_get_static_pad (counter, "sink");
+  if (g_str_equal (media, "video"))
+    gst_pad_add_probe (counted, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                       video_probe, peer, NULL);
+  else
+    gst_pad_add_probe (counted, GST_PAD_PROBE_TYPE_BUFFER, audio_probe, peer, NULL);
+  gst_element_sync_state_with_parent (bin);
+  if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+    post_error (peer, AMS_ERROR_MEDIA, "cannot link the received %s", media);
+}
+
 /* Streaming thread. */
 static void
 on_pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
@@ -860,6 +899,10 @@ on_pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   }
   if (peer->opts.record_path && *peer->opts.record_path) {
     record_pad (peer, pad, media, encoding ? encoding : "");
+    return;
+  }
+  if (peer->opts.no_decode) {
+    count_pad (peer, pad, media, encoding ? encoding : "");
     return;
   }
   GstElement *decodebin = gst_element_factory_make ("decodebin", NULL);

@@ -54,6 +54,8 @@ typedef struct {
   const char  *video_sink;       /* NULL: autovideosink ("fakesink" etc. work) */
   const char  *audio_sink;       /* NULL: autoaudiosink */
   const char  *record_path;      /* .mkv, .webm or .mp4: record without decoding */
+  gboolean     no_decode;        /* depayload and count (video_frame per depayloaded frame),
+                                    never decode: relay monitors, many players per process */
 
   /* Data channel: created by the sending side (label, ordered) before the offer. */
   gboolean     data_channel;
