@@ -14,57 +14,30 @@
  * Everything on 127.0.0.1. */
 #include <amsclient/amsclient.h>
 #include "media/ams-peer.h"
-#include "helpers/ws-peer.h"
+#include "helpers/scripted-server.h"
 #include "client/ams-stream-private.h"   /* white box: the stream's peer */
-
-#include <json-c/json.h>
-#include <string.h>
 
 #define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
 #define TIMEOUT_MS (30000 * SLOW)
 
 typedef struct {
   WsPeer    *ws;
-  AmsPeer   *media;          /* the server's side of the media */
+  ScriptedOffer *media;      /* the server's side of the media */
   AmsStream *second;
   gboolean   finished;
 } Replay;
 
-/* Commands "play" or "stop" the client sent so far. */
-static guint
-count_command (WsPeer *ws, const char *command)
-{
-  g_autoptr (GPtrArray) texts = ws_peer_dup_non_ping (ws, 0);
-  guint n = 0;
-  for (guint i = 0; i < texts->len; i++) {
-    json_object *msg = json_tokener_parse (g_ptr_array_index (texts, i)), *v;
-    if (msg && json_object_object_get_ex (msg, "command", &v) &&
-        json_object_is_type (v, json_type_string) &&
-        g_str_equal (json_object_get_string (v), command))
-      n++;
-    if (msg)
-      json_object_put (msg);
-  }
-  return n;
-}
-
-static gboolean
-client_connected (gpointer data)
-{
-  return ams_client_get_state (data) == AMS_CLIENT_STATE_CONNECTED;
-}
-
 static gboolean
 one_play (gpointer data)
 {
-  return count_command (((Replay *) data)->ws, "play") == 1;
+  return scripted_count_command (((Replay *) data)->ws, "play") == 1;
 }
 
 static gboolean
 stop_and_second_play (gpointer data)
 {
   Replay *r = data;
-  return count_command (r->ws, "stop") == 1 && count_command (r->ws, "play") == 2;
+  return scripted_count_command (r->ws, "stop") == 1 && scripted_count_command (r->ws, "play") == 2;
 }
 
 static gboolean
@@ -86,34 +59,6 @@ on_finished (AmsStream *stream, Replay *r)
   r->finished = TRUE;
 }
 
-static void
-send_json (WsPeer *ws, json_object *msg)
-{
-  ws_peer_send_text (ws, json_object_to_json_string_ext (msg, JSON_C_TO_STRING_PLAIN));
-  json_object_put (msg);
-}
-
-static void
-send_play_finished (WsPeer *ws)
-{
-  json_object *m = json_object_new_object ();
-  json_object_object_add (m, "command", json_object_new_string ("notification"));
-  json_object_object_add (m, "definition", json_object_new_string ("play_finished"));
-  json_object_object_add (m, "streamId", json_object_new_string ("s1"));
-  send_json (ws, m);
-}
-
-static void
-server_description (AmsPeer *peer, const char *type, const char *sdp, gpointer data)
-{
-  json_object *m = json_object_new_object ();
-  json_object_object_add (m, "command", json_object_new_string ("takeConfiguration"));
-  json_object_object_add (m, "streamId", json_object_new_string ("s1"));
-  json_object_object_add (m, "type", json_object_new_string (type));
-  json_object_object_add (m, "sdp", json_object_new_string (sdp));
-  send_json (((Replay *) data)->ws, m);
-}
-
 static AmsStream *
 new_play (AmsClient *client)
 {
@@ -129,12 +74,7 @@ test_late_play_finished (void)
 {
   g_autoptr (GError) error = NULL;
   Replay r = { .ws = ws_peer_new (g_main_context_default (), NULL, NULL) };
-  g_autofree char *url = ws_peer_dup_url (r.ws, "127.0.0.1");
-  g_autoptr (AmsClient) client = ams_client_new (url, NULL, &error);
-  g_assert_no_error (error);
-  g_object_set (client, "ping-interval", 0u, NULL);
-  g_assert_true (ams_client_connect (client, &error));
-  g_assert_true (ws_peer_wait (NULL, client_connected, client, TIMEOUT_MS));
+  g_autoptr (AmsClient) client = scripted_client_connect (r.ws, TIMEOUT_MS);
 
   /* The first play, stopped before the server said anything. */
   g_autoptr (AmsStream) first = new_play (client);
@@ -151,24 +91,14 @@ test_late_play_finished (void)
 
   /* The answer to the stop, then the offer for the new play, in the order
    * a server handles them. */
-  send_play_finished (r.ws);
-  AmsPeerOptions po;
-  ams_peer_options_init (&po);
-  po.role = AMS_PEER_SEND;
-  po.audio = FALSE;
-  po.width = 320;
-  po.height = 240;
-  po.local_address = "127.0.0.1";
-  AmsPeerCallbacks cb = { .local_description = server_description };
-  r.media = ams_peer_new (&po, NULL, &cb, &r, &error);
-  g_assert_no_error (error);
-  g_assert_true (ams_peer_create_offer (r.media, &error));
+  scripted_send_notification (r.ws, "play_finished", "s1");
+  r.media = scripted_offer_new (r.ws, "s1");
   g_assert_true (ws_peer_wait (NULL, second_negotiating, &r, TIMEOUT_MS));
   g_assert_false (r.finished);
   g_assert_cmpint (ams_stream_get_state (r.second), ==, AMS_STREAM_STATE_NEGOTIATING);
 
   /* A play_finished after the offer is the new play's own: it ends it. */
-  send_play_finished (r.ws);
+  scripted_send_notification (r.ws, "play_finished", "s1");
   g_assert_true (ws_peer_wait (NULL, second_finished, &r, TIMEOUT_MS));
   g_assert_cmpint (ams_stream_get_state (r.second), ==, AMS_STREAM_STATE_FINISHED);
   g_assert_null (ams_stream_get_error (r.second));
@@ -177,7 +107,7 @@ test_late_play_finished (void)
   g_clear_object (&r.second);
   g_clear_object (&first);
   ams_client_disconnect (client);
-  g_clear_pointer (&r.media, ams_peer_free);
+  g_clear_pointer (&r.media, scripted_offer_free);
   g_clear_object (&client);
   ws_peer_free (r.ws);
   while (g_main_context_iteration (NULL, FALSE))
@@ -195,12 +125,7 @@ test_prebuilt_peer (void)
 {
   g_autoptr (GError) error = NULL;
   Replay r = { .ws = ws_peer_new (g_main_context_default (), NULL, NULL) };
-  g_autofree char *url = ws_peer_dup_url (r.ws, "127.0.0.1");
-  g_autoptr (AmsClient) client = ams_client_new (url, NULL, &error);
-  g_assert_no_error (error);
-  g_object_set (client, "ping-interval", 0u, NULL);
-  g_assert_true (ams_client_connect (client, &error));
-  g_assert_true (ws_peer_wait (NULL, client_connected, client, TIMEOUT_MS));
+  g_autoptr (AmsClient) client = scripted_client_connect (r.ws, TIMEOUT_MS);
 
   g_autoptr (AmsStream) stream = new_play (client);
   g_assert_true (ams_stream_start (stream, &error));
@@ -214,17 +139,7 @@ test_prebuilt_peer (void)
   /* The server's ICE servers, then its offer. */
   ws_peer_send_text (r.ws, "{\"command\":\"iceServerConfig\","
                            "\"stunServerUri\":\"stun:127.0.0.1:3478\"}");
-  AmsPeerOptions po;
-  ams_peer_options_init (&po);
-  po.role = AMS_PEER_SEND;
-  po.audio = FALSE;
-  po.width = 320;
-  po.height = 240;
-  po.local_address = "127.0.0.1";
-  AmsPeerCallbacks cb = { .local_description = server_description };
-  r.media = ams_peer_new (&po, NULL, &cb, &r, &error);
-  g_assert_no_error (error);
-  g_assert_true (ams_peer_create_offer (r.media, &error));
+  r.media = scripted_offer_new (r.ws, "s1");
   g_assert_true (ws_peer_wait (NULL, stream_negotiating, stream, TIMEOUT_MS));
   g_assert_true (stream->peer == prebuilt);
   g_assert_true (stream->remote_set);
@@ -236,7 +151,7 @@ test_prebuilt_peer (void)
   ams_stream_stop (stream);
   g_assert_null (stream->peer);
   ams_client_disconnect (client);
-  g_clear_pointer (&r.media, ams_peer_free);
+  g_clear_pointer (&r.media, scripted_offer_free);
   g_clear_object (&client);
   ws_peer_free (r.ws);
   while (g_main_context_iteration (NULL, FALSE))

@@ -11,11 +11,7 @@
  *   of plays.
  * Everything on 127.0.0.1. */
 #include <amsclient/amsclient.h>
-#include "media/ams-peer.h"
-#include "helpers/ws-peer.h"
-
-#include <json-c/json.h>
-#include <string.h>
+#include "helpers/scripted-server.h"
 
 #define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
 #define TIMEOUT_MS (30000 * SLOW)
@@ -24,52 +20,29 @@ typedef struct {
   WsPeer    *ws;
   AmsClient *client;
   AmsStream *stream;
-  AmsPeer   *media;          /* the server's side of the media */
+  ScriptedOffer *media;      /* the server's side of the media */
   GPtrArray *retrying;       /* "reason:attempt:delayMs" of each retrying event */
   guint      answered;       /* plays answered with no_stream_exist (limit test) */
   gboolean   failed;
   gboolean   finished;
 } Retry;
 
-static guint
-count_command (WsPeer *ws, const char *command)
-{
-  g_autoptr (GPtrArray) texts = ws_peer_dup_non_ping (ws, 0);
-  guint n = 0;
-  for (guint i = 0; i < texts->len; i++) {
-    json_object *msg = json_tokener_parse (g_ptr_array_index (texts, i)), *v;
-    if (msg && json_object_object_get_ex (msg, "command", &v) &&
-        json_object_is_type (v, json_type_string) &&
-        g_str_equal (json_object_get_string (v), command))
-      n++;
-    if (msg)
-      json_object_put (msg);
-  }
-  return n;
-}
-
-static gboolean
-client_connected (gpointer data)
-{
-  return ams_client_get_state (data) == AMS_CLIENT_STATE_CONNECTED;
-}
-
 static gboolean
 plays_at_least_1 (gpointer data)
 {
-  return count_command (((Retry *) data)->ws, "play") >= 1;
+  return scripted_count_command (((Retry *) data)->ws, "play") >= 1;
 }
 
 static gboolean
 plays_at_least_2 (gpointer data)
 {
-  return count_command (((Retry *) data)->ws, "play") >= 2;
+  return scripted_count_command (((Retry *) data)->ws, "play") >= 2;
 }
 
 static gboolean
 plays_at_least_3 (gpointer data)
 {
-  return count_command (((Retry *) data)->ws, "play") >= 3;
+  return scripted_count_command (((Retry *) data)->ws, "play") >= 3;
 }
 
 static gboolean
@@ -91,38 +64,10 @@ stream_failed (gpointer data)
 }
 
 static void
-send_json (WsPeer *ws, json_object *msg)
-{
-  ws_peer_send_text (ws, json_object_to_json_string_ext (msg, JSON_C_TO_STRING_PLAIN));
-  json_object_put (msg);
-}
-
-static void
 send_no_stream_exist (WsPeer *ws)
 {
   ws_peer_send_text (ws, "{\"command\":\"error\",\"definition\":\"no_stream_exist\","
                          "\"streamId\":\"s1\",\"error_code\":\"404\"}");
-}
-
-static void
-send_notification (WsPeer *ws, const char *definition)
-{
-  json_object *m = json_object_new_object ();
-  json_object_object_add (m, "command", json_object_new_string ("notification"));
-  json_object_object_add (m, "definition", json_object_new_string (definition));
-  json_object_object_add (m, "streamId", json_object_new_string ("s1"));
-  send_json (ws, m);
-}
-
-static void
-server_description (AmsPeer *peer, const char *type, const char *sdp, gpointer data)
-{
-  json_object *m = json_object_new_object ();
-  json_object_object_add (m, "command", json_object_new_string ("takeConfiguration"));
-  json_object_object_add (m, "streamId", json_object_new_string ("s1"));
-  json_object_object_add (m, "type", json_object_new_string (type));
-  json_object_object_add (m, "sdp", json_object_new_string (sdp));
-  send_json (((Retry *) data)->ws, m);
 }
 
 static void
@@ -156,12 +101,7 @@ setup (Retry *r, guint interval_ms, guint timeout_ms)
   g_autoptr (GError) error = NULL;
   r->ws = ws_peer_new (g_main_context_default (), NULL, NULL);
   r->retrying = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *url = ws_peer_dup_url (r->ws, "127.0.0.1");
-  r->client = ams_client_new (url, NULL, &error);
-  g_assert_no_error (error);
-  g_object_set (r->client, "ping-interval", 0u, NULL);
-  g_assert_true (ams_client_connect (r->client, &error));
-  g_assert_true (ws_peer_wait (NULL, client_connected, r->client, TIMEOUT_MS));
+  r->client = scripted_client_connect (r->ws, TIMEOUT_MS);
 
   AmsMediaOptions o;
   ams_media_options_init (&o);
@@ -183,7 +123,7 @@ teardown (Retry *r)
   ams_stream_stop (r->stream);
   g_clear_object (&r->stream);
   ams_client_disconnect (r->client);
-  g_clear_pointer (&r->media, ams_peer_free);
+  g_clear_pointer (&r->media, scripted_offer_free);
   g_clear_object (&r->client);
   ws_peer_free (r->ws);
   g_ptr_array_unref (r->retrying);
@@ -191,24 +131,12 @@ teardown (Retry *r)
     ;
 }
 
-/* The server's side of the media, which offers at once. */
+/* The server's side of the media, which offers at once (a new one each time). */
 static void
 server_offers (Retry *r)
 {
-  g_autoptr (GError) error = NULL;
-  AmsPeerOptions po;
-  ams_peer_options_init (&po);
-  po.role = AMS_PEER_SEND;
-  po.audio = FALSE;
-  po.width = 320;
-  po.height = 240;
-  po.local_address = "127.0.0.1";
-  AmsPeerCallbacks cb = { .local_description = server_description };
-  g_clear_pointer (&r->media, ams_peer_free);
-  r->media = ams_peer_new (&po, NULL, &cb, r, &error);
-  g_assert_no_error (error);
-  g_assert_true (ams_peer_create_offer (r->media, &error));
-  g_assert_no_error (error);
+  g_clear_pointer (&r->media, scripted_offer_free);
+  r->media = scripted_offer_new (r->ws, "s1");
 }
 
 static void
@@ -228,17 +156,17 @@ test_retry_then_play (void)
   g_assert_cmpint (ams_stream_get_state (r.stream), ==, AMS_STREAM_STATE_REQUESTING);
   g_assert_cmpuint (r.retrying->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (r.retrying, 0), ==, "no_stream_exist:1:100");
-  g_assert_cmpuint (count_command (r.ws, "play"), ==, 2);
+  g_assert_cmpuint (scripted_count_command (r.ws, "play"), ==, 2);
 
   /* Published now: the offer starts the media session, then it plays. */
   server_offers (&r);
   g_assert_true (ws_peer_wait (NULL, stream_negotiating, &r, TIMEOUT_MS));
-  send_notification (r.ws, "play_started");
+  scripted_send_notification (r.ws, "play_started", "s1");
   g_assert_true (ws_peer_wait (NULL, stream_started, &r, TIMEOUT_MS));
   g_assert_false (r.failed);
 
   /* The publisher goes away: play_finished means play again, not the end. */
-  send_notification (r.ws, "play_finished");
+  scripted_send_notification (r.ws, "play_finished", "s1");
   g_assert_true (ws_peer_wait (NULL, plays_at_least_3, &r, TIMEOUT_MS));
   g_assert_false (r.finished);
   g_assert_false (r.failed);
@@ -266,7 +194,7 @@ test_no_retry_by_default (void)
   g_assert_cmpuint (r.retrying->len, ==, 0);
   /* Give a wrongly scheduled retry the time to show. */
   ws_peer_wait (NULL, plays_at_least_2, &r, 300);
-  g_assert_cmpuint (count_command (r.ws, "play"), ==, 1);
+  g_assert_cmpuint (scripted_count_command (r.ws, "play"), ==, 1);
   teardown (&r);
 }
 
@@ -275,7 +203,7 @@ static gboolean
 answer_plays_until_failed (gpointer data)
 {
   Retry *r = data;
-  guint plays = count_command (r->ws, "play");
+  guint plays = scripted_count_command (r->ws, "play");
   while (r->answered < plays) {
     send_no_stream_exist (r->ws);
     r->answered++;
@@ -295,7 +223,7 @@ test_retry_limit (void)
   g_assert_cmpint (ams_stream_get_state (r.stream), ==, AMS_STREAM_STATE_FAILED);
   /* 450 ms at 100 ms a try: at most 4 retries after the first play, and the
    * failure comes at the end of the period, not before. */
-  guint plays = count_command (r.ws, "play");
+  guint plays = scripted_count_command (r.ws, "play");
   g_test_message ("%u plays, failed after %" G_GINT64_FORMAT " ms", plays, took_ms);
   g_assert_cmpuint (plays, >=, 2);
   g_assert_cmpuint (plays, <=, 5);
