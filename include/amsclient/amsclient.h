@@ -16,4 +16,5 @@
 #include <amsclient/ams-stream.h>
 #include <amsclient/ams-conference.h>
 #include <amsclient/ams-mini-server.h>
+#include <amsclient/ams-media.h>
 #undef AMSCLIENT_INSIDE

@@ -6,6 +6,7 @@
  * streaming thread (that is how GStreamer expects dynamic pads to be linked). */
 #define GST_USE_UNSTABLE_API
 #include "media/ams-peer.h"
+#include "media/ams-dtls-key.h"
 
 #include <gst/webrtc/webrtc.h>
 #include <gst/sdp/sdp.h>
@@ -1570,10 +1571,9 @@ ams_media_init (void)
 static gpointer
 prewarm_key_thread (gpointer data)
 {
-  /* The first dtlssrtpdec generates the process's DTLS key and certificate. */
-  GstElement *dec = gst_element_factory_make ("dtlssrtpdec", NULL);
-  if (dec)
-    gst_object_unref (dec);
+  /* The first dtlssrtpdec generates the process's DTLS key and certificate
+   * (or takes the key from the cache, ams_media_set_dtls_key_cache()). */
+  ams_dtls_key_make_process_key ();
   return NULL;
 }
 
