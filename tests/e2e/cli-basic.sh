@@ -3,25 +3,7 @@
 # setting comes from (command line > environment > config file > default),
 # the exit status table against amsclient(1), and ping/info/room-info
 # against a real ams-mini-server on a free loopback port.
-set -u
-cd "${AMS_TOP:?}"
-BUILD=${BUILD:-build}
-A=${AMSCLIENT_BIN:-$PWD/$BUILD/bin/amsclient}
-S=${MINISERVER_BIN:-$PWD/$BUILD/bin/ams-mini-server}
-tmp=$(mktemp -d)
-server_pids=
-cleanup() {
-  for pid in $server_pids; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-n=0; fail=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() { n=$((n+1)); echo "not ok $n - $1"; fail=1; shift; for l in "$@"; do echo "# $l"; done; }
-
-# Tests never see the user's configuration unless they ask for it.
-export AMSCLIENT_NO_CONFIG=1
-unset AMSCLIENT_URL AMSCLIENT_TOKEN AMSCLIENT_PROFILE
+. "${AMS_TOP:?}/tests/lib/e2e.bash"
 
 # expect_status STATUS NAME -- command...: runs it, keeps stdout/stderr.
 expect_status() {
@@ -206,13 +188,12 @@ grep -q "warning: --send-data: 10000 lines wait for the data channel; further li
 
 # ------------------------------------------------------------ against ams-mini-server
 # start_server NAME ARGS...: starts ams-mini-server --port 0, sets $sport
-# (empty when it did not start) and appends its PID to $server_pids.
-server_pids=
+# (empty when it did not start) and appends its PID to $pids.
 start_server() {
   local name=$1; shift
   "$S" --port 0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   local pid=$!
-  server_pids="$server_pids $pid"
+  pids="$pids $pid"
   sport=
   for _ in $(seq 100); do
     sport=$(grep -oE '(127\.0\.0\.1:|port[ =:]+)[0-9]+' "$tmp/$name.out" "$tmp/$name.err" 2>/dev/null | head -1 | grep -oE '[0-9]+$')

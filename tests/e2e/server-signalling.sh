@@ -3,50 +3,16 @@
 # options, config errors, port 0, the WebSocket path check, clients served
 # through the amsclient CLI, robustness against raw garbage and half-open
 # sockets, and a clean exit on SIGTERM/SIGINT.
-set -u
-: "${AMS_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${BUILD:=build}"
-: "${MINISERVER_BIN:=$AMS_TOP/$BUILD/bin/ams-mini-server}"
-: "${AMSCLIENT_BIN:=$AMS_TOP/$BUILD/bin/amsclient}"
-export AMSCLIENT_NO_CONFIG=1
 
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-n=0 failed=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check()  { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+# Servers (start_server: SRV_PID, PORT, SRV_LOG), TAP and cleanup helpers.
+. "$(dirname "$0")/../lib/common.bash"
 
 # AMS_VALGRIND=1: long-running servers run under valgrind; an error makes
 # their exit status 99, which the SIGTERM/SIGINT checks catch.
-SERVER_CMD=("$MINISERVER_BIN")
 if [ -n "${AMS_VALGRIND:-}" ]; then
   SERVER_CMD=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
               --suppressions="$AMS_TOP/tests/valgrind.supp" "$MINISERVER_BIN")
 fi
-
-# Starts a server with the given arguments; sets SRV_PID and PORT.
-start_server() {
-  local out=$TMP/server.$RANDOM
-  "${SERVER_CMD[@]}" --port 0 "$@" >"$out" 2>"$out.err" &
-  SRV_PID=$!
-  PIDS+=("$SRV_PID")
-  PORT=
-  for _ in $(seq 1 400); do
-    PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$out")
-    [ -n "$PORT" ] && return 0
-    kill -0 "$SRV_PID" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
 
 # HTTP status of a WebSocket upgrade request on a path.
 upgrade_status() {
@@ -74,7 +40,8 @@ check "a bad fault directive exits 2 (got $rc)" test "$rc" = 2
 
 # ---------------------------------------------------------------- serving
 printf '[server]\nstart-timeout-ms=5000\n[ice]\nstun-server=stun:127.0.0.1:3478\n' >"$TMP/good.conf"
-if start_server --config "$TMP/good.conf"; then ok "--port 0 prints 'listening on 127.0.0.1:PORT' ($PORT)"
+if start_server --config "$TMP/good.conf" && grep -qx "listening on 127\.0\.0\.1:$PORT" "$SRV_LOG"; then
+  ok "--port 0 prints 'listening on 127.0.0.1:PORT' ($PORT)"
 else not_ok "--port 0 prints the port"; fi
 
 check "upgrade on /LiveApp/websocket?target=origin is accepted (101)" \
