@@ -52,6 +52,10 @@ media_options (AmsMediaOptions *media, CliOptions *options)
     media->framerate = (guint) cli_options_get_int (options, CLI_OPT_FPS);
   if (cli_options_is_set (options, CLI_OPT_LATENCY))
     media->latency_ms = (gint) cli_options_get_int (options, CLI_OPT_LATENCY);
+  if (cli_options_is_set (options, CLI_OPT_FAST_START)) {
+    gint64 packets = cli_options_get_int (options, CLI_OPT_FAST_START);
+    media->fast_start_packets = packets ? (gint) packets : -1;  /* 0 on the command line: off */
+  }
   media->ice_servers = cli_options_get_strv (options, CLI_OPT_ICE_SERVER);
   media->ice_filter = cli_options_get_string (options, CLI_OPT_ICE_FILTER);
   media->stats_interval_ms =

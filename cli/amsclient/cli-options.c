@@ -160,6 +160,14 @@ static const CliOptionSpec specs[CLI_OPT_LAST] = {
     "Send each line of FILE (- for standard input) as a data-channel message" },
   [CLI_OPT_NO_DECODE] = { CLI_OPT_NO_DECODE, "no-decode", 0, CLI_TYPE_BOOL, CLI_GROUP_MEDIA, CLI_CMD_PLAY | CLI_CMD_P2P, NULL,
     "Depayload and count received frames without decoding them (ignored with --record)" },
+  [CLI_OPT_FAST_START] = { CLI_OPT_FAST_START, "fast-start", 0, CLI_TYPE_INT, CLI_GROUP_MEDIA, CLI_CMD_RECEIVERS, "N",
+    "Start playing once N consecutive packets arrived instead of after the jitterbuffer "
+    "latency (default 3; 0: off)", NULL, .min = 0, .max = 1000 },
+  [CLI_OPT_DTLS_KEY_CACHE] = { CLI_OPT_DTLS_KEY_CACHE, "dtls-key-cache", 0, CLI_TYPE_FILE, CLI_GROUP_MEDIA, CLI_CMD_MEDIA, "FILE",
+    "Keep the DTLS private key in FILE, mode 0600, so a new run skips generating it "
+    "(default: $XDG_CACHE_HOME/amsclient/dtls-rsa2048.pem)" },
+  [CLI_OPT_NO_DTLS_KEY_CACHE] = { CLI_OPT_NO_DTLS_KEY_CACHE, "no-dtls-key-cache", 0, CLI_TYPE_BOOL, CLI_GROUP_MEDIA, CLI_CMD_MEDIA, NULL,
+    "Generate a new DTLS key in every run and store none" },
 
   /* ICE */
   [CLI_OPT_ICE_SERVER] = { CLI_OPT_ICE_SERVER, "ice-server", 0, CLI_TYPE_STRV, CLI_GROUP_ICE, CLI_CMD_MEDIA, "URI",

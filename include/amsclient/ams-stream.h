@@ -137,6 +137,15 @@ AMS_API const char *ams_stream_state_to_string (AmsStreamState state);
  *   when it gives none) without decoding; a small part of a decoder's CPU,
  *   for relay monitors, load tests and tools that only check that media
  *   arrives. Ignored with @record_path. Default %FALSE
+ * @fast_start_packets: receiving: the jitterbuffer releases the first
+ *   packets as soon as this many consecutive ones have arrived, instead of
+ *   holding the first one for @latency_ms (a keyframe is several packets
+ *   arriving together, so the first frame is decoded at once; @latency_ms
+ *   still absorbs reordering and jitter afterwards). 0 (default): 3;
+ *   negative: off. The trade: the start is not smoothed by @latency_ms, so
+ *   on a link that reorders or delays the very first packets a frame may be
+ *   late or dropped right at the start; a sink that syncs to the clock
+ *   still shows the first frame at its timestamp plus the latency
  *
  * Media settings of a stream. Initialise with ams_media_options_init();
  * strings are borrowed and copied by ams_stream_new().
@@ -167,8 +176,9 @@ typedef struct {
   guint               play_retry_interval_ms;
   guint               play_retry_timeout_ms;
   gboolean            no_decode;
+  gint                fast_start_packets;
   /*< private >*/
-  gpointer            _reserved[6];
+  gpointer            _reserved[5];
 } AmsMediaOptions;
 
 /**

@@ -349,6 +349,7 @@ _ams_stream_ensure_peer (AmsStream *self, gboolean offerer, GError **error)
     po.local_address = "127.0.0.1";
   po.stun_pacing_ms = o->stun_pacing_ms;
   po.latency_ms = o->latency_ms;
+  po.fast_start_packets = o->fast_start_packets;
 
   AmsPeerCallbacks cb = {
     .local_description = on_local_description,

@@ -18,6 +18,11 @@
 
 #define DEFAULT_LATENCY_MS 100
 #define DEFAULT_STUN_PACING_MS 5
+/* Jitterbuffer fast start: release the first packets once this many
+ * consecutive ones are in, instead of holding the first for the latency. A
+ * keyframe is several packets arriving together, so it starts at once; the
+ * latency still covers reordering afterwards. */
+#define DEFAULT_FAST_START_PACKETS 3
 #define RECORD_EOS_TIMEOUT_US (3 * G_TIME_SPAN_SECOND)
 
 #define VP8_PT 96
@@ -1568,6 +1573,30 @@ ams_media_init (void)
     gst_init (NULL, NULL);
 }
 
+/* rtpbin's "new-jitterbuffer": one per received SSRC, on a streaming thread.
+ * @data is the packet count, not the peer: the rtpbin may outlive it. */
+static void
+on_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer, guint session, guint ssrc,
+                     gpointer data)
+{
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (jitterbuffer), "faststart-min-packets"))
+    g_object_set (jitterbuffer, "faststart-min-packets", GPOINTER_TO_UINT (data), NULL);
+}
+
+static void
+configure_fast_start (AmsPeer *peer)
+{
+  gint packets = peer->opts.fast_start_packets;
+  if (packets < 0)
+    return;
+  GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (peer->webrtc), "rtpbin");
+  if (rtpbin == NULL)
+    return;
+  g_signal_connect (rtpbin, "new-jitterbuffer", G_CALLBACK (on_new_jitterbuffer),
+                    GUINT_TO_POINTER (packets ? (guint) packets : DEFAULT_FAST_START_PACKETS));
+  gst_object_unref (rtpbin);
+}
+
 static gpointer
 prewarm_key_thread (gpointer data)
 {
@@ -1704,6 +1733,7 @@ ams_peer_new (const AmsPeerOptions *options, GMainContext *context,
   g_object_set (peer->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
                 "latency", o->latency_ms >= 0 ? (guint) o->latency_ms : DEFAULT_LATENCY_MS, NULL);
   configure_ice (peer);
+  configure_fast_start (peer);
   g_signal_connect (peer->webrtc, "on-ice-candidate", G_CALLBACK (on_ice_candidate), peer);
   g_signal_connect (peer->webrtc, "notify::ice-connection-state", G_CALLBACK (on_state_notify), peer);
   g_signal_connect (peer->webrtc, "notify::connection-state", G_CALLBACK (on_state_notify), peer);

@@ -74,6 +74,8 @@ typedef struct {
   /* Tunings. */
   gint         latency_ms;         /* webrtcbin jitterbuffer; -1 (default): 100 ms (GStreamer's
                                       200 ms delays every first frame, twice behind a relay) */
+  gint         fast_start_packets; /* jitterbuffer faststart-min-packets: 0 (default): 3;
+                                      negative: off (the first packet waits for the latency) */
 
   /* Relay mode: add webrtcbin to this bin (the caller owns state, bus and
    * linking) instead of a private pipeline; no sources, decoders or sinks

@@ -7,10 +7,13 @@
  * --gap ms later (0: at once, before the server's answer to the stop).
  *
  *   sdk-play --url ws://127.0.0.1:PORT/App/websocket --stream ID [--plays N] [--timeout S]
- *            [--latency MS] [--gap MS]
+ *            [--latency MS] [--fast-start N] [--dtls-key-cache PATH] [--gap MS]
  *
  * --latency sets the player's jitterbuffer (AmsMediaOptions.latency_ms; the
- * SDK's default otherwise); --gap is the pause between two plays (300 ms).
+ * SDK's default otherwise); --fast-start its fast start
+ * (AmsMediaOptions.fast_start_packets, -1 off); --dtls-key-cache takes the
+ * process's DTLS key from PATH (ams_media_set_dtls_key_cache; off otherwise,
+ * as in the SDK); --gap is the pause between two plays (300 ms).
  *
  * Prints one JSON line: {"cold_ms":..., "warm_ms":[...], "from_exec_ms":...}
  * where each figure is ms from ams_stream_start() to the stream's
@@ -29,6 +32,7 @@ typedef struct {
   const char *stream_id;
   int plays, done;
   int latency_ms;               /* -1: the SDK's default */
+  int fast_start;               /* 0: the SDK's default, -1: off */
   guint gap_ms;
   gint64 t_main, t_request, first_from_exec_us;
   GArray *ms;                   /* double per play */
@@ -91,6 +95,7 @@ start_play (Bench *b)
   options.audio = FALSE;
   options.ice_filter = "loopback";
   options.latency_ms = b->latency_ms;
+  options.fast_start_packets = b->fast_start;
   b->stream = ams_stream_new (b->client, AMS_STREAM_PLAY, b->stream_id, &options);
   g_signal_connect (b->stream, "video-frame", G_CALLBACK (on_video_frame), b);
   g_signal_connect (b->stream, "error", G_CALLBACK (on_error), b);
@@ -138,13 +143,22 @@ main (int argc, char **argv)
     else if (!strcmp (argv[i], "--latency") && i + 1 < argc) {
       int v = atoi (argv[++i]);   /* CLAMP evaluates its argument thrice */
       b.latency_ms = CLAMP (v, -1, 10000);
+    } else if (!strcmp (argv[i], "--fast-start") && i + 1 < argc) {
+      int v = atoi (argv[++i]);
+      b.fast_start = CLAMP (v, -1, 1000);
+    } else if (!strcmp (argv[i], "--dtls-key-cache") && i + 1 < argc) {
+      GError *cache_error = NULL;
+      if (!ams_media_set_dtls_key_cache (argv[++i], 0, &cache_error)) {
+        fprintf (stderr, "sdk-play: %s\n", cache_error->message);
+        return 2;
+      }
     } else if (!strcmp (argv[i], "--gap") && i + 1 < argc) {
       int v = atoi (argv[++i]);
       b.gap_ms = (guint) CLAMP (v, 0, 10000);
     }
     else {
       fprintf (stderr, "usage: sdk-play --url URL --stream ID [--plays N] [--timeout S] "
-               "[--latency MS] [--gap MS]\n");
+               "[--latency MS] [--fast-start N] [--dtls-key-cache PATH] [--gap MS]\n");
       return 2;
     }
   }
