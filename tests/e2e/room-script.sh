@@ -10,44 +10,17 @@
 # Both are plain `while read` loops over the tool's output; this file is
 # the demonstration and the test. Loopback only; the server picks a free
 # port; everything started here is stopped by PID.
-set -u
-cd "${AMS_TOP:?}"
-BUILD=${BUILD:-build}
-A=${AMSCLIENT_BIN:-$PWD/$BUILD/bin/amsclient}
-S=${MINISERVER_BIN:-$PWD/$BUILD/bin/ams-mini-server}
-tmp=$(mktemp -d)
-pids=
-cleanup() {
-  exec 3>&- 4>&- 2>/dev/null
-  for pid in $pids; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-n=0; fail=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() { n=$((n+1)); echo "not ok $n - $1"; fail=1; shift; for l in "$@"; do echo "# $l"; done; }
-export AMSCLIENT_NO_CONFIG=1
-unset AMSCLIENT_URL AMSCLIENT_TOKEN AMSCLIENT_PROFILE
+. "${AMS_TOP:?}/tests/lib/e2e.bash"
+CLEANUPS+=("exec 3>&- 4>&-")
 SLOW=${AMS_SLOW:-1}
 [ -n "${AMS_VALGRIND:-}" ] && SLOW=8
 
-wait_for() {   # FILE REGEX SECONDS
-  local deadline=$((SECONDS + $3 * SLOW))
-  while [ $SECONDS -lt $deadline ]; do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 # field LINE NAME: a string field of a JSON line (enough for these events).
 field() { sed -n "s/.*\"$2\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$1"; }
 
 printf '[server]\nstart-timeout-ms=120000\n' >"$tmp/server.conf"
-"$S" --port 0 --config "$tmp/server.conf" >"$tmp/server.log" 2>&1 &
-server=$!; pids="$server"
-wait_for "$tmp/server.log" 'listening on 127\.0\.0\.1:[0-9]+' 10 || { bad "server starts" "$(cat "$tmp/server.log")"; exit 1; }
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
-common=(--url "ws://127.0.0.1:$port/WebRTCAppEE/websocket" --ice-filter loopback --json
+start_miniserver "$tmp/server.conf" WebRTCAppEE
+common=(--url "$url" --ice-filter loopback --json
         --poll-interval 1 --room lobby --duration $((180 * SLOW)) --send-data -)
 
 # ------------------------------------------------------------ the host script
