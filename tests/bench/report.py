@@ -88,7 +88,7 @@ def tag(resdir, section, row, subrow=None):
         inner = [o for _, o in objs if "first_frame_ms" in o]
         rec["ms"] = inner[-1]["first_frame_ms"] if inner else None
         rec["phases"] = inner[-1] if inner else None
-    elif section == "ttff" and row in ("sdk", "sdk-tuned"):
+    elif section == "ttff" and row in ("sdk", "sdk-tuned", "sdk-nofs"):
         inner = [o for _, o in objs if "warm_ms" in o]
         if inner:
             rec.update({k: inner[-1].get(k) for k in ("cold_ms", "warm_ms", "from_exec_ms")})
@@ -218,10 +218,13 @@ def print_ttff(recs):
                  f"{len(pair_ok)}/{len(pair)}", pair_txt, "1.00"])
     rows.append(["webrtcbin pair, whole process (exec → first decoded frame)",
                  f"{len(pair_ok)}/{len(pair)}", pw_txt, "—"])
-    for row, label in (("play", "amsclient play --frames 1, cold, whole process"),
-                       ("play-tuned", "the same, tuned (BENCH_TUNED_ARGS, default --latency 0)"),
-                       ("publish", "amsclient publish → publish_started, whole process")):
-        if row == "play-tuned" and row not in by:
+    for row, label in (("play", "amsclient play --frames 1, cold, whole process (defaults: DTLS key cached, fast start)"),
+                       ("play-keygen", "the same, DTLS key generated (empty cache: a first run)"),
+                       ("play-nofs", "the same, key cached, --fast-start 0 (first packet held for the latency)"),
+                       ("play-tuned", "the same, key cached, tuned (BENCH_TUNED_ARGS, default --latency 0)"),
+                       ("publish", "amsclient publish → publish_started, whole process (DTLS key cached)"),
+                       ("publish-keygen", "the same, DTLS key generated (empty cache)")):
+        if row in ("play-tuned", "play-keygen", "play-nofs", "publish-keygen") and row not in by:
             continue
         rs = by.get(row, [])
         na = [r["na"] for r in rs if "na" in r]
@@ -230,7 +233,7 @@ def print_ttff(recs):
             continue
         ok = [r for r in rs if r.get("ms") is not None]
         med, txt = med_range([r["ms"] for r in ok])
-        if not ok and row == "publish":
+        if not ok and row.startswith("publish"):
             whys = [r.get("why") for r in rs if r.get("why")]
             txt = f"n/a ({whys[-1] if whys else 'no publish_started'})"
         if row.startswith("play") and not ok:
@@ -246,9 +249,11 @@ def print_ttff(recs):
         if row.startswith("play") and med is not None and pair_med:
             ratio = f"{med / pair_med:.2f}"
         rows.append([label, f"{len(ok)}/{len(rs)}", txt, ratio])
-    for key, suffix in (("sdk", ""), ("sdk-tuned", ", player latency_ms 0")):
+    for key, suffix in (("sdk", " (key cached, fast start)"),
+                        ("sdk-nofs", ", fast_start_packets -1 (off)"),
+                        ("sdk-tuned", ", player latency_ms 0")):
         sdk = by.get(key, [])
-        if key == "sdk-tuned" and not sdk:
+        if key != "sdk" and not sdk:
             continue
         label_c = "SDK play, cold: ams_stream_start → first video-frame (new process)" + suffix
         label_w = "SDK play, warm: a later play in the same process and connection" + suffix

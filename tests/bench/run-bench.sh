@@ -244,6 +244,10 @@ bench_ttff() {
   say ""
   say "== (1) time to first frame: fresh processes, $RUNS runs each, median (min-max)"
   local i
+  local cache_args=()
+  # The publish rows take the key from the same cache (filled below by the
+  # play rows, or here when there are none).
+  cli_has publish --dtls-key-cache && cache_args=(--dtls-key-cache "$OUT/dtls-key-cache/key.pem")
   run_pair() {
     "$OUT/runstat" --timeout 15 --first first_frame_ms -- "$OUT/webrtcbin-pair" 2>>"$OUT/pair.err" |
       python3 tests/bench/report.py --tag "$RES" ttff pair >/dev/null
@@ -258,30 +262,62 @@ bench_ttff() {
     echo "{\"row\":\"play\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/ttff.jsonl"
     stop_live_publisher
   else
+    # amsclient keeps its DTLS key in a cache by default: here at a path of
+    # the bench's own, filled by one unrecorded play; the "key generated"
+    # rows start from an empty cache (a user's first run), the --fast-start 0
+    # rows show what the jitterbuffer's fast start saves.
+    if cli_has play --dtls-key-cache; then
+      cache_args=(--dtls-key-cache "$OUT/dtls-key-cache/key.pem")
+      "$OUT/runstat" --timeout 30 --first "$FRAME_RE" -- "$AMSCLIENT" play \
+          --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream ttff --frames 1 "${play_args[@]}" \
+          "${cache_args[@]}" >/dev/null 2>&1
+    fi
     for i in $(seq "$RUNS"); do
       run_pair
       "$OUT/runstat" --timeout 20 --first "$FRAME_RE" -- "$AMSCLIENT" play \
           --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream ttff --frames 1 "${play_args[@]}" \
-          2>>"$OUT/play.err" | tee -a "$OUT/play.log" |
+          "${cache_args[@]}" 2>>"$OUT/play.err" | tee -a "$OUT/play.log" |
         python3 tests/bench/report.py --tag "$RES" ttff play >/dev/null
+      if [ ${#cache_args[@]} -gt 0 ]; then
+        rm -rf "$OUT/dtls-key-empty"
+        "$OUT/runstat" --timeout 20 --first "$FRAME_RE" -- "$AMSCLIENT" play \
+            --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream ttff --frames 1 "${play_args[@]}" \
+            --dtls-key-cache "$OUT/dtls-key-empty/key.pem" 2>>"$OUT/play-keygen.err" |
+          tee -a "$OUT/play-keygen.log" |
+          python3 tests/bench/report.py --tag "$RES" ttff play-keygen >/dev/null
+      fi
+      if cli_has play --fast-start; then
+        "$OUT/runstat" --timeout 20 --first "$FRAME_RE" -- "$AMSCLIENT" play \
+            --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream ttff --frames 1 "${play_args[@]}" \
+            "${cache_args[@]}" --fast-start 0 2>>"$OUT/play-nofs.err" | tee -a "$OUT/play-nofs.log" |
+          python3 tests/bench/report.py --tag "$RES" ttff play-nofs >/dev/null
+      fi
       # the same with the player's tunings (BENCH_TUNED_ARGS, amsclient(1))
       if [ -n "$TUNED_ARGS" ]; then
         # shellcheck disable=SC2086
         "$OUT/runstat" --timeout 20 --first "$FRAME_RE" -- "$AMSCLIENT" play \
             --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream ttff --frames 1 "${play_args[@]}" \
-            $TUNED_ARGS 2>>"$OUT/play-tuned.err" | tee -a "$OUT/play-tuned.log" |
+            "${cache_args[@]}" $TUNED_ARGS 2>>"$OUT/play-tuned.err" | tee -a "$OUT/play-tuned.log" |
           python3 tests/bench/report.py --tag "$RES" ttff play-tuned >/dev/null
       fi
     done
     # (b) warm: later plays in the same SDK process (5 processes x 3 plays),
-    # defaults, then the player's jitterbuffer at 0 (SDK latency_ms)
+    # defaults (the DTLS key from the bench's cache, as amsclient does), the
+    # fast start off (SDK fast_start_packets -1), then the player's
+    # jitterbuffer at 0 (SDK latency_ms)
     if [ -n "$SDK_PLAY_OK" ]; then
       for i in $(seq 5); do
         "$OUT/runstat" --timeout 90 -- "$OUT/sdk-play" --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" \
-            --stream ttff --plays 3 --timeout 80 2>>"$OUT/sdk-play.err" |
+            --stream ttff --plays 3 --timeout 80 --dtls-key-cache "$OUT/dtls-key-cache/key.pem" \
+            2>>"$OUT/sdk-play.err" |
           python3 tests/bench/report.py --tag "$RES" ttff sdk >/dev/null
         "$OUT/runstat" --timeout 90 -- "$OUT/sdk-play" --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" \
-            --stream ttff --plays 3 --timeout 80 --latency 0 2>>"$OUT/sdk-play.err" |
+            --stream ttff --plays 3 --timeout 80 --dtls-key-cache "$OUT/dtls-key-cache/key.pem" \
+            --fast-start -1 2>>"$OUT/sdk-play.err" |
+          python3 tests/bench/report.py --tag "$RES" ttff sdk-nofs >/dev/null
+        "$OUT/runstat" --timeout 90 -- "$OUT/sdk-play" --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" \
+            --stream ttff --plays 3 --timeout 80 --dtls-key-cache "$OUT/dtls-key-cache/key.pem" \
+            --latency 0 2>>"$OUT/sdk-play.err" |
           python3 tests/bench/report.py --tag "$RES" ttff sdk-tuned >/dev/null
       done
     else
@@ -296,8 +332,16 @@ bench_ttff() {
     for i in $(seq "$RUNS"); do
       "$OUT/runstat" --timeout 20 --first "$PUBLISH_RE" --stop-on-first -- "$AMSCLIENT" publish \
           --url "ws://127.0.0.1:$SRV_PORT$WS_PATH" --stream "pub$i" "${publish_args[@]}" \
-          2>>"$OUT/publish.err" | tee -a "$OUT/publish.log" |
+          "${cache_args[@]}" 2>>"$OUT/publish.err" | tee -a "$OUT/publish.log" |
         python3 tests/bench/report.py --tag "$RES" ttff publish >/dev/null
+      if [ ${#cache_args[@]} -gt 0 ]; then
+        rm -rf "$OUT/dtls-key-empty"
+        "$OUT/runstat" --timeout 20 --first "$PUBLISH_RE" --stop-on-first -- "$AMSCLIENT" publish \
+            --url "ws://127.0.0.1:$SRV_PORT$WS_PATH" --stream "pubk$i" "${publish_args[@]}" \
+            --dtls-key-cache "$OUT/dtls-key-empty/key.pem" 2>>"$OUT/publish.err" |
+          tee -a "$OUT/publish-keygen.log" |
+          python3 tests/bench/report.py --tag "$RES" ttff publish-keygen >/dev/null
+      fi
     done
     stop_pid "$SRV_PID"
   else
