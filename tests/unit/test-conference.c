@@ -20,18 +20,6 @@
 #define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : g_getenv ("SANITIZE") && *g_getenv ("SANITIZE") ? 4 : 1)
 #define TIMEOUT_MS (10000 * SLOW)
 
-typedef gboolean (*Cond) (gpointer data);
-
-static gboolean
-wait_until (Cond cond, gpointer data, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  while (!cond (data) && g_get_monotonic_time () < deadline)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-  return cond (data);
-}
-
 /* ------------------------------------------------------------ recorder */
 
 typedef struct {
@@ -139,7 +127,7 @@ wait_messages_for (WsPeer *peer, const char *command, const char *key, const cha
                    guint timeout_ms)
 {
   Want w = { peer, command, key, value, n };
-  return wait_until (have_messages, &w, timeout_ms);
+  return ws_peer_wait (NULL, have_messages, &w, timeout_ms);
 }
 
 static gboolean
@@ -200,7 +188,7 @@ static gboolean
 wait_state (AmsConference *conf, AmsConferenceState state)
 {
   WantState w = { conf, state };
-  return wait_until (in_state, &w, TIMEOUT_MS);
+  return ws_peer_wait (NULL, in_state, &w, TIMEOUT_MS);
 }
 
 typedef struct {
@@ -222,7 +210,7 @@ static gboolean
 wait_logged (Rec *rec, const char *entry)
 {
   WantLog w = { rec, entry };
-  return wait_until (logged, &w, TIMEOUT_MS);
+  return ws_peer_wait (NULL, logged, &w, TIMEOUT_MS);
 }
 
 typedef struct {
@@ -240,7 +228,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_object_set (f->client, "reconnect", FALSE, "ping-interval", 0u, NULL);
   g_assert_true (ams_client_connect (f->client, &error));
-  g_assert_true (wait_until (is_connected, f->client, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, is_connected, f->client, TIMEOUT_MS));
 }
 
 static void

@@ -22,18 +22,6 @@
 #define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
 #define TIMEOUT_MS (30000 * SLOW)
 
-typedef gboolean (*Cond) (gpointer data);
-
-static gboolean
-wait_until (Cond cond, gpointer data, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  while (!cond (data) && g_get_monotonic_time () < deadline)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-  return cond (data);
-}
-
 static void
 loopback_media (AmsMediaOptions *o)
 {
@@ -441,12 +429,12 @@ test_play_scripted (void)
   PlayWait p = { .script = &s, .watch = &w, .frames = 30 };
 
   g_assert_true (ams_client_connect (client, &error));
-  g_assert_true (wait_until (client_connected, client, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, client_connected, client, TIMEOUT_MS));
   g_assert_true (ams_stream_start (w.stream, &error));
   g_assert_no_error (error);
   g_assert_cmpint (ams_stream_get_state (w.stream), ==, AMS_STREAM_STATE_REQUESTING);
 
-  g_assert_true (wait_until (play_frames, &p, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, play_frames, &p, TIMEOUT_MS));
   g_assert_cmpuint (s.plays[1], ==, 1);
   g_assert_cmpuint (s.answers, ==, 1);
   g_assert_cmpuint (s.candidates, >, 0);
@@ -461,23 +449,23 @@ test_play_scripted (void)
   /* play_started from the server: started. */
   ws_peer_send_text (s.ws, "{\"command\":\"notification\",\"definition\":\"play_started\","
                            "\"streamId\":\"s1\"}");
-  g_assert_true (wait_until (watch_started, &w, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, watch_started, &w, TIMEOUT_MS));
   g_assert_cmpint (ams_stream_get_state (w.stream), ==, AMS_STREAM_STATE_STARTED);
 
   /* The server's data channel reaches the player. */
-  g_assert_true (wait_until (server_channel_ready, &p, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, server_channel_ready, &p, TIMEOUT_MS));
   g_assert_true (ams_peer_send_text (s.media, "from the server", &error));
-  g_assert_true (wait_until (got_data, &p, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, got_data, &p, TIMEOUT_MS));
   g_assert_cmpstr (g_ptr_array_index (w.data, 0), ==, "t:from the server");
 
   /* The connection drops: the media goes, play is re-issued once on the
    * new connection, the new offer rebuilds the media. */
   ws_peer_drop (s.ws);
-  g_assert_true (wait_until (play_reconnecting, &p, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, play_reconnecting, &p, TIMEOUT_MS));
   guint64 before = w.frames;
   w.session_frames = 0;
   w.width = 0;
-  g_assert_true (wait_until (play_frames, &p, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, play_frames, &p, TIMEOUT_MS));
   g_assert_cmpuint (s.plays[1], ==, 1);
   g_assert_cmpuint (s.plays[2], ==, 1);
   g_assert_cmpuint (s.answers, ==, 2);
@@ -488,7 +476,7 @@ test_play_scripted (void)
 
   /* stop: sent exactly, the stream is finished. */
   ams_stream_stop (w.stream);
-  g_assert_true (wait_until (got_stop, &p, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, got_stop, &p, TIMEOUT_MS));
   g_assert_cmpuint (s.stops, ==, 1);
   g_assert_true (w.finished);
   g_assert_cmpint (ams_stream_get_state (w.stream), ==, AMS_STREAM_STATE_FINISHED);
@@ -525,7 +513,7 @@ connect_client (const char *url)
   AmsClient *client = ams_client_new (url, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (ams_client_connect (client, &error));
-  g_assert_true (wait_until (client_connected, client, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, client_connected, client, TIMEOUT_MS));
   return client;
 }
 
@@ -585,32 +573,32 @@ test_p2p (void)
   watch_init (&a, ams_stream_new (ca, AMS_STREAM_P2P, "call", &o));
   watch_init (&b, ams_stream_new (cb, AMS_STREAM_P2P, "call", &o));
   g_assert_true (ams_stream_start (a.stream, &error));
-  g_assert_true (wait_until (stream_waiting, a.stream, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, stream_waiting, a.stream, TIMEOUT_MS));
   g_assert_true (ams_stream_start (b.stream, &error));
   g_assert_no_error (error);
 
   Two t = { &a, &b, 30 };
-  g_assert_true (wait_until (both_decode, &t, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, both_decode, &t, TIMEOUT_MS));
   g_assert_cmpuint (a.width, ==, 320);
   g_assert_cmpuint (b.height, ==, 240);
   g_assert_true (a.started && b.started);
   g_assert_null (a.error);
   g_assert_null (b.error);
 
-  g_assert_true (wait_until (both_channels, &t, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, both_channels, &t, TIMEOUT_MS));
   g_assert_true (ams_stream_send_text (a.stream, "hi b", &error));
   guint8 bin[] = { 0, 1, 2, 255 };
   g_autoptr (GBytes) bytes = g_bytes_new (bin, sizeof bin);
   g_assert_true (ams_stream_send_data (b.stream, bytes, &error));
   g_assert_no_error (error);
-  g_assert_true (wait_until (both_got_data, &t, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, both_got_data, &t, TIMEOUT_MS));
   g_assert_cmpstr (g_ptr_array_index (b.data, 0), ==, "t:hi b");
   g_assert_cmpstr (g_ptr_array_index (a.data, 0), ==, "b:000102ff");
 
   /* b leaves: a sees it and, not waiting for another peer, finishes. */
   ams_stream_stop (b.stream);
   g_assert_true (b.finished);
-  g_assert_true (wait_until (a_peer_left, &t, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, a_peer_left, &t, TIMEOUT_MS));
   g_assert_cmpint (ams_stream_get_state (a.stream), ==, AMS_STREAM_STATE_FINISHED);
 
   watch_clear (&a);
@@ -646,15 +634,15 @@ test_publish_play (void)
   watch_init (&pub, ams_stream_new (publisher, AMS_STREAM_PUBLISH, "pp1", &o));
   g_assert_true (ams_stream_start (pub.stream, &error));
   g_assert_no_error (error);
-  g_assert_true (wait_until (watch_started, &pub, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, watch_started, &pub, TIMEOUT_MS));
 
   loopback_media (&o);
   watch_init (&play, ams_stream_new (client, AMS_STREAM_PLAY, "pp1", &o));
   g_assert_true (ams_stream_start (play.stream, &error));
-  g_assert_true (wait_until (player_frames, &play, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, player_frames, &play, TIMEOUT_MS));
   g_assert_cmpuint (play.width, ==, 352);
   g_assert_cmpuint (play.height, ==, 288);
-  g_assert_true (wait_until (watch_started, &play, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, watch_started, &play, TIMEOUT_MS));
   g_test_message ("relay play: first frame %.1f ms after play",
                   ams_stream_get_first_frame_delay (play.stream) / 1000.0);
 
@@ -665,7 +653,7 @@ test_publish_play (void)
 
   /* The publisher stops: the player is finished by play_finished. */
   ams_stream_stop (pub.stream);
-  g_assert_true (wait_until (watch_finished, &play, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, watch_finished, &play, TIMEOUT_MS));
   g_assert_null (play.error);
   g_assert_null (pub.error);
 
@@ -674,7 +662,7 @@ test_publish_play (void)
   Watch none;
   watch_init (&none, ams_stream_new (client, AMS_STREAM_PLAY, "nobody", &o));
   g_assert_true (ams_stream_start (none.stream, &error));
-  g_assert_true (wait_until (watch_failed, &none, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, watch_failed, &none, TIMEOUT_MS));
   g_assert_error (none.error, AMS_ERROR, AMS_ERROR_NO_STREAM_EXIST);
   g_assert_cmpint (ams_stream_get_state (none.stream), ==, AMS_STREAM_STATE_FAILED);
 
@@ -728,8 +716,8 @@ test_ice_server_config (void)
   g_assert_true (ams_stream_start (from_server, &error));
   g_assert_true (ams_stream_start (own, &error));
   g_assert_no_error (error);
-  g_assert_true (wait_until (has_peer, from_server, TIMEOUT_MS));
-  g_assert_true (wait_until (has_peer, own, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, has_peer, from_server, TIMEOUT_MS));
+  g_assert_true (ws_peer_wait (NULL, has_peer, own, TIMEOUT_MS));
 
   g_autofree char *a = peer_stun_server (from_server);
   g_autofree char *b = peer_stun_server (own);
