@@ -64,6 +64,20 @@ media_options (AmsMediaOptions *media, CliOptions *options)
 
 /* ------------------------------------------------------------ the end */
 
+/* Prints participant @id's video figures as a @name event; @stats gets them. */
+static void
+print_participant (CliConference *c, const char *name, const char *id, AmsStreamStats *stats)
+{
+  ams_conference_get_participant_stats (c->conference, id, stats);
+  g_autoptr (AmsEvent) event = ams_event_new (name);
+  ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
+  ams_event_set_string (event, "streamId", id);
+  ams_event_set_int (event, "framesDecoded", (gint64) stats->frames_decoded);
+  ams_event_set_int (event, "width", stats->width);
+  ams_event_set_int (event, "height", stats->height);
+  cli_output_event (event);
+}
+
 static void
 print_summary (CliConference *c)
 {
@@ -72,14 +86,7 @@ print_summary (CliConference *c)
 
   for (char **id = ids; *id; id++) {
     AmsStreamStats stats;
-    ams_conference_get_participant_stats (c->conference, *id, &stats);
-    g_autoptr (AmsEvent) event = ams_event_new ("participant-summary");
-    ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
-    ams_event_set_string (event, "streamId", *id);
-    ams_event_set_int (event, "framesDecoded", (gint64) stats.frames_decoded);
-    ams_event_set_int (event, "width", stats.width);
-    ams_event_set_int (event, "height", stats.height);
-    cli_output_event (event);
+    print_participant (c, "participant-summary", *id, &stats);
     cli_output_progress ("%s: decoded %" G_GUINT64_FORMAT " video frames at %ux%u", *id,
                          stats.frames_decoded, stats.width, stats.height);
   }
@@ -170,14 +177,7 @@ check_goal (CliConference *c)
   c->goal_reached = TRUE;
   for (char **id = ids; *id; id++) {
     AmsStreamStats stats;
-    ams_conference_get_participant_stats (c->conference, *id, &stats);
-    g_autoptr (AmsEvent) event = ams_event_new ("frames-reached");
-    ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
-    ams_event_set_string (event, "streamId", *id);
-    ams_event_set_int (event, "framesDecoded", (gint64) stats.frames_decoded);
-    ams_event_set_int (event, "width", stats.width);
-    ams_event_set_int (event, "height", stats.height);
-    cli_output_event (event);
+    print_participant (c, "frames-reached", *id, &stats);
   }
   cli_output_progress ("%" G_GINT64_FORMAT " video frames decoded from each of %u participants",
                        c->frames_goal, g_strv_length (ids));

@@ -6,37 +6,11 @@
 #
 # Loopback only; the server picks a free port; everything started here is
 # stopped by PID.
-set -u
-cd "${AMS_TOP:?}"
-BUILD=${BUILD:-build}
-A=${AMSCLIENT_BIN:-$PWD/$BUILD/bin/amsclient}
-S=${MINISERVER_BIN:-$PWD/$BUILD/bin/ams-mini-server}
-tmp=$(mktemp -d)
-pids=
-cleanup() {
-  for pid in $pids; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-n=0; fail=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() { n=$((n+1)); echo "not ok $n - $1"; fail=1; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n+1)); echo "ok $n - $1 # SKIP $2"; }
+. "${AMS_TOP:?}/tests/lib/e2e.bash"
 SLOW=${AMS_SLOW:-1}
 [ -n "${AMS_VALGRIND:-}" ] && SLOW=8
-export AMSCLIENT_NO_CONFIG=1
-unset AMSCLIENT_URL AMSCLIENT_TOKEN AMSCLIENT_PROFILE
 # The system interpreter: python3-gi is a Debian package.
 PY=/usr/bin/python3
-
-wait_for() {   # FILE REGEX SECONDS
-  local deadline=$((SECONDS + $3 * SLOW))
-  while [ $SECONDS -lt $deadline ]; do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 if ! command -v g-ir-scanner >/dev/null || ! command -v g-ir-compiler >/dev/null; then
   bad "g-ir-scanner and g-ir-compiler are installed (scripts/install-deps.sh test)"
@@ -99,11 +73,7 @@ grep -q '^api ok' "$tmp/api.out" && ok "Python sees the API: enums, objects, GEr
 
 # ------------------------------------------------------------ room.py in a room
 printf '[server]\nstart-timeout-ms=120000\n' >"$tmp/server.conf"
-"$S" --port 0 --config "$tmp/server.conf" >"$tmp/server.log" 2>&1 &
-server=$!; pids="$server"
-wait_for "$tmp/server.log" 'listening on 127\.0\.0\.1:[0-9]+' 10 || { bad "server starts" "$(cat "$tmp/server.log")"; echo "1..$n"; exit 1; }
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
-url=ws://127.0.0.1:$port/WebRTCAppEE/websocket
+start_miniserver "$tmp/server.conf" WebRTCAppEE
 
 "$A" conference --url "$url" --ice-filter loopback --json --room pyroom --stream cli1 \
   --poll-interval 1 --duration $((120 * SLOW)) >"$tmp/cli.json" 2>"$tmp/cli.err" </dev/null &

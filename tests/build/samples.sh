@@ -6,40 +6,9 @@
 #
 # Loopback only; the server picks a free port; everything started here is
 # stopped by PID.
-set -u
-cd "${AMS_TOP:?}"
-BUILD=${BUILD:-build}
-A=${AMSCLIENT_BIN:-$PWD/$BUILD/bin/amsclient}
-S=${MINISERVER_BIN:-$PWD/$BUILD/bin/ams-mini-server}
-tmp=$(mktemp -d)
-pids=
-cleanup() {
-  for pid in $pids; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-n=0; fail=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() { n=$((n+1)); echo "not ok $n - $1"; fail=1; shift; for l in "$@"; do echo "# $l"; done; }
+. "${AMS_TOP:?}/tests/lib/e2e.bash"
 SLOW=${AMS_SLOW:-1}
 [ -n "${AMS_VALGRIND:-}" ] && SLOW=8
-export AMSCLIENT_NO_CONFIG=1
-unset AMSCLIENT_URL AMSCLIENT_TOKEN AMSCLIENT_PROFILE
-
-wait_for() {   # FILE REGEX SECONDS
-  local deadline=$((SECONDS + $3 * SLOW))
-  while [ $SECONDS -lt $deadline ]; do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-wait_pid() {   # PID SECONDS
-  local deadline=$((SECONDS + $2 * SLOW))
-  while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-  if kill -0 "$1" 2>/dev/null; then kill -KILL "$1"; wait "$1" 2>/dev/null; return 124; fi
-  wait "$1"
-}
 
 # A .pc for the build tree, as the installed one is for an installed tree.
 version=$(sed -n 's/^VERSION *:\{0,1\}= *//p' Makefile | head -1)
@@ -68,11 +37,7 @@ for s in publish play-to-file conference-bot; do
 done
 
 printf '[server]\nstart-timeout-ms=120000\n' >"$tmp/server.conf"
-"$S" --port 0 --config "$tmp/server.conf" >"$tmp/server.log" 2>&1 &
-server=$!; pids="$server"
-wait_for "$tmp/server.log" 'listening on 127\.0\.0\.1:[0-9]+' 10 || { bad "server starts" "$(cat "$tmp/server.log")"; echo "1..$n"; exit 1; }
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
-url=ws://127.0.0.1:$port/WebRTCAppEE/websocket
+start_miniserver "$tmp/server.conf" WebRTCAppEE
 
 # ------------------------------------------------------------ the bot answers
 AMS_ICE_FILTER=loopback AMS_BOT_STREAM_ID=bot "$tmp/conference-bot" "$url" botroom legacy $((120 * SLOW)) \

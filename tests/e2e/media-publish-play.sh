@@ -9,60 +9,18 @@
 #
 # Loopback only (candidates filtered to 127.0.0.1), a free port, every
 # process stopped by PID.
-set -u
-cd "${AMS_TOP:?}"
-BUILD=${BUILD:-build}
-A=${AMSCLIENT_BIN:-$PWD/$BUILD/bin/amsclient}
-S=${MINISERVER_BIN:-$PWD/$BUILD/bin/ams-mini-server}
-tmp=$(mktemp -d)
-pids=
-cleanup() {
-  exec 3>&- 2>/dev/null
-  for pid in $pids; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-n=0; fail=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() { n=$((n+1)); echo "not ok $n - $1"; fail=1; shift; for l in "$@"; do echo "# $l"; done; }
+. "${AMS_TOP:?}/tests/lib/e2e.bash"
+CLEANUPS+=("exec 3>&-")
 
-export AMSCLIENT_NO_CONFIG=1
-unset AMSCLIENT_URL AMSCLIENT_TOKEN AMSCLIENT_PROFILE
-# Sanitizer builds (SANITIZE=...): leak reports with full stacks, and the
-# one-per-process allocation of GLib's constructor suppressed.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_malloc=0}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 SLOW=${AMS_SLOW:-1}
 [ -n "${AMS_VALGRIND:-}" ] && SLOW=8
 # A sanitizer build encodes and decodes several times slower.
 ldd "$A" 2>/dev/null | grep -q libasan && [ -z "${AMS_SLOW:-}" ] && SLOW=4
 
-wait_for() {
-  local deadline=$((SECONDS + $3 * SLOW))
-  while [ $SECONDS -lt $deadline ]; do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-wait_pid() {
-  local deadline=$((SECONDS + $2 * SLOW))
-  while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-  if kill -0 "$1" 2>/dev/null; then kill -KILL "$1"; wait "$1" 2>/dev/null; return 124; fi
-  wait "$1"
-}
-json_num() {
-  grep "\"event\":\"$2\"" "$1" | tail -n 1 | grep -oE "\"$3\":-?[0-9.]+" | head -1 | cut -d: -f2
-}
-
 # A loaded machine (or a slow build) may need more than AMS's 10 s for a
 # publish to start; the tests check media, not that timeout.
 printf '[server]\nstart-timeout-ms=%d\n' $((60000 * SLOW)) >"$tmp/server.conf"
-"$S" --port 0 --config "$tmp/server.conf" >"$tmp/server.log" 2>&1 &
-server=$!; pids="$server"
-wait_for "$tmp/server.log" 'listening on 127\.0\.0\.1:[0-9]+' 10 || { bad "server starts" "$(cat "$tmp/server.log")"; exit 1; }
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
-url=ws://127.0.0.1:$port/WebRTCAppEE/websocket
+start_miniserver "$tmp/server.conf" WebRTCAppEE
 common=(--url "$url" --ice-filter loopback --json --stats-interval 1)
 
 # run_codec CODEC WIDTH HEIGHT

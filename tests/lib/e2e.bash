@@ -30,10 +30,15 @@ ok() { n=$((n+1)); echo "ok $n - $1"; }
 bad() { n=$((n+1)); echo "not ok $n - $1"; fail=1; shift; for l in "$@"; do echo "# $l"; done; }
 # check NAME COMMAND...: ok when COMMAND succeeds.
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "failed: $*"; fi; }
+skip() { n=$((n+1)); echo "ok $n - $1 # SKIP $2"; }
 
 # Tests never see the user's configuration unless they ask for it.
 export AMSCLIENT_NO_CONFIG=1
 unset AMSCLIENT_URL AMSCLIENT_TOKEN AMSCLIENT_PROFILE
+# Sanitizer builds (SANITIZE=...): leak reports with full stacks, and the
+# one-per-process allocation of GLib's constructor suppressed.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_malloc=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 
 # wait_for FILE REGEX SECONDS: until a line of FILE matches.
 wait_for() {
@@ -55,11 +60,12 @@ wait_pid() {
 # start_miniserver CONFIG APP: ams-mini-server --port 0 --config CONFIG,
 # its output in $tmp/server.log; sets server (its PID, also in pids), port
 # and url (ws://127.0.0.1:PORT/APP/websocket). A server that does not say
-# where it listens within 10 s is a failed check and ends the suite.
+# where it listens within 10 s is a failed check and ends the suite (with
+# its TAP plan).
 start_miniserver() {
   "$S" --port 0 --config "$1" >"$tmp/server.log" 2>&1 &
   server=$!; pids="$pids $server"
-  wait_for "$tmp/server.log" 'listening on 127\.0\.0\.1:[0-9]+' 10 || { bad "server starts" "$(cat "$tmp/server.log")"; exit 1; }
+  wait_for "$tmp/server.log" 'listening on 127\.0\.0\.1:[0-9]+' 10 || { bad "server starts" "$(cat "$tmp/server.log")"; echo "1..$n"; exit 1; }
   port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/server.log" | head -1)
   url=ws://127.0.0.1:$port/$2/websocket
 }
@@ -90,4 +96,17 @@ event_ms() {
   local t
   t=$(grep -E "$2" "$1" | head -1 | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')
   [ -n "$t" ] && date -d "$t" +%s%3N
+}
+# check_pair FILE NAME OTHER1 OTHER2: a conference participant's log FILE
+# reached --frames $FRAMES (the suite's) from both others, and from no one
+# else (two frames-reached lines).
+check_pair() {
+  local f1 f2
+  f1=$(reached "$1" "$3"); f2=$(reached "$1" "$4")
+  if [ -n "$f1" ] && [ -n "$f2" ] && [ "$f1" -ge "$FRAMES" ] && [ "$f2" -ge "$FRAMES" ] &&
+     [ "$(count "$1" '"event":"frames-reached"')" -eq 2 ]; then
+    ok "$2 decoded $f1 frames from $3 and $f2 from $4"
+  else
+    bad "$2 decoded $FRAMES frames from $3 and from $4" "got '$f1' and '$f2'" "$(grep frames-reached "$1")"
+  fi
 }
