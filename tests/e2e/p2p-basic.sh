@@ -10,10 +10,6 @@
 # a free port; everything started here is stopped by PID.
 . "${AMS_TOP:?}/tests/lib/e2e.bash"
 
-# Sanitizer builds (SANITIZE=...): leak reports with full stacks, and the
-# one-per-process allocation of GLib's constructor suppressed.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_malloc=0}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 # Slower under valgrind or sanitizers.
 SLOW=${AMS_SLOW:-1}
 [ -n "${AMS_VALGRIND:-}" ] && SLOW=8
