@@ -44,16 +44,6 @@ ida=$(own_id "$tmp/a.json"); idb=$(own_id "$tmp/b.json"); idc=$(own_id "$tmp/c.j
   && ok "the server chose the stream id of the participant that gave none ($ida)" \
   || bad "the server chose the stream id of the participant that gave none" "got '$ida'"
 [ "$idb" = bob ] && [ "$idc" = carol ] && ok "the given stream ids are used" || bad "the given stream ids are used" "$idb $idc"
-check_pair() {   # FILE NAME OTHER1 OTHER2
-  local f1 f2
-  f1=$(reached "$1" "$3"); f2=$(reached "$1" "$4")
-  if [ -n "$f1" ] && [ -n "$f2" ] && [ "$f1" -ge $FRAMES ] && [ "$f2" -ge $FRAMES ] &&
-     [ "$(count "$1" '"event":"frames-reached"')" -eq 2 ]; then
-    ok "$2 decoded $f1 frames from $3 and $f2 from $4"
-  else
-    bad "$2 decoded $FRAMES frames from $3 and from $4" "got '$f1' and '$f2'" "$(grep frames-reached "$1")"
-  fi
-}
 check_pair "$tmp/a.json" a "$idb" "$idc"
 check_pair "$tmp/b.json" b "$ida" "$idc"
 check_pair "$tmp/c.json" c "$ida" "$idb"

@@ -39,16 +39,6 @@ for x in a b c; do
   [ "$status" -eq 0 ] && ok "participant $x: exit 0 after --frames $FRAMES from both others" \
     || bad "participant $x: exit 0 after --frames $FRAMES from both others" "status $status" "$(tail -5 "$tmp/$x.err")"
 done
-check_pair() {   # FILE NAME OTHER1 OTHER2
-  local f1 f2
-  f1=$(reached "$1" "$3"); f2=$(reached "$1" "$4")
-  if [ -n "$f1" ] && [ -n "$f2" ] && [ "$f1" -ge $FRAMES ] && [ "$f2" -ge $FRAMES ] &&
-     [ "$(count "$1" '"event":"frames-reached"')" -eq 2 ]; then
-    ok "$2 decoded $f1 frames from $3 and $f2 from $4"
-  else
-    bad "$2 decoded $FRAMES frames from $3 and from $4" "got '$f1' and '$f2'" "$(grep frames-reached "$1")"
-  fi
-}
 check_pair "$tmp/a.json" alice bob carol
 check_pair "$tmp/b.json" bob alice carol
 check_pair "$tmp/c.json" carol alice bob
