@@ -109,71 +109,34 @@ EOF
 
 # has_event FILE EVENT [KEY=VALUE...]: a JSON-lines event (amsclient --json)
 # with that event name and those string fields.
-has_event() {
-  python3 - "$@" <<'EOF'
-import json, sys
-path, event, *pairs = sys.argv[1:]
-want = dict(p.split("=", 1) for p in pairs)
-for line in open(path, errors="replace"):
-    try:
-        o = json.loads(line)
-    except ValueError:
-        continue
-    if isinstance(o, dict) and o.get("event") == event and all(str(o.get(k)) == v for k, v in want.items()):
-        sys.exit(0)
-sys.exit(1)
-EOF
-}
+has_event() { local file=$1 event=$2; shift 2; has_msg "$file" event="$event" "$@"; }
 
-# has_msg FILE KEY=VALUE...: a JSON line (raw server message or amsclient
-# event) whose fields include all those string/number values.
-has_msg() {
+# matching FILE KEY=VALUE...: a line for each JSON line of FILE (raw server
+# message or amsclient event) whose fields include all those string/number
+# values: its "time" as epoch seconds, "-" when it has none.
+matching() {
   python3 - "$@" <<'PYEOF'
-import json, sys
+import datetime, json, sys
 path, *pairs = sys.argv[1:]
 want = dict(p.split("=", 1) for p in pairs)
 for line in open(path, errors="replace"):
-    line = line.strip()
-    if not line.startswith("{"):
-        continue
     try:
         o = json.loads(line)
     except ValueError:
         continue
     if isinstance(o, dict) and all(k in o and str(o[k]) == v for k, v in want.items()):
-        sys.exit(0)
-sys.exit(1)
+        try:
+            t = datetime.datetime.strptime(o["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+            print("%.3f" % t.replace(tzinfo=datetime.timezone.utc).timestamp())
+        except (KeyError, TypeError, ValueError):
+            print("-")
 PYEOF
 }
 
-# wait_msg FILE SECONDS KEY=VALUE...: has_msg, retried until SECONDS pass.
-wait_msg() {
-  local file=$1 secs=$2 end; shift 2
-  end=$(awk -v a="$EPOCHREALTIME" -v s="$secs" 'BEGIN { printf "%.3f", a + s }')
-  while awk -v e="$end" -v t="$EPOCHREALTIME" 'BEGIN { exit !(t < e) }'; do
-    has_msg "$file" "$@" && return 0
-    sleep 0.1
-  done
-  has_msg "$file" "$@"
-}
-
 # Counts the JSON lines of FILE with all the given fields.
-count_msg() {
-  python3 - "$@" <<'EOF'
-import json, sys
-path, *pairs = sys.argv[1:]
-want = dict(p.split("=", 1) for p in pairs)
-n = 0
-for line in open(path, errors="replace"):
-    try:
-        o = json.loads(line)
-    except ValueError:
-        continue
-    if isinstance(o, dict) and all(k in o and str(o[k]) == v for k, v in want.items()):
-        n += 1
-print(n)
-EOF
-}
+count_msg() { matching "$@" | wc -l; }
+# has_msg FILE KEY=VALUE...: at least one such line.
+has_msg() { [ "$(count_msg "$@")" -gt 0 ]; }
 
 # wait_count FILE N SECONDS KEY=VALUE...: until at least N such lines.
 wait_count() {
@@ -185,6 +148,8 @@ wait_count() {
   done
   [ "$(count_msg "$file" "$@")" -ge "$want" ]
 }
+# wait_msg FILE SECONDS KEY=VALUE...: has_msg, retried until SECONDS pass.
+wait_msg() { local file=$1 secs=$2; shift 2; wait_count "$file" 1 "$secs" "$@"; }
 
 # frames_now FILE: the last video frame count an amsclient --json log reported.
 frames_now() {
@@ -206,25 +171,7 @@ EOF
 # nth_time FILE N KEY=VALUE...: the "time" (as epoch seconds) of the Nth
 # matching amsclient event, or nothing.  Latencies are measured from the
 # events' own times, not from when a (slow, polling) check noticed them.
-nth_time() {
-  python3 - "$@" <<'PYEOF'
-import datetime, json, sys
-path, nth, *pairs = sys.argv[1:]
-want = dict(p.split("=", 1) for p in pairs)
-n = 0
-for line in open(path, errors="replace"):
-    try:
-        o = json.loads(line)
-    except ValueError:
-        continue
-    if isinstance(o, dict) and all(k in o and str(o[k]) == v for k, v in want.items()):
-        n += 1
-        if n == int(nth):
-            t = datetime.datetime.strptime(o["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
-            print("%.3f" % t.replace(tzinfo=datetime.timezone.utc).timestamp())
-            break
-PYEOF
-}
+nth_time() { local file=$1 nth=$2; shift 2; matching "$file" "$@" | sed -n "${nth}p" | grep -v '^-$'; }
 
 # delta T0 T1: T1 - T0 in seconds (2 decimals), "nan" when T1 is empty.
 delta() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "") print "nan"; else printf "%.2f", b - a }'; }
