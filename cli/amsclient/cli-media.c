@@ -109,6 +109,15 @@ media_options_from_cli (AmsMediaOptions *media, CliOptions *options, const CliMe
     media->play_retry_timeout_ms =
         (guint) (cli_options_get_double (options, CLI_OPT_RETRY_TIMEOUT) * 1000);
   }
+  if (request->kind == CLI_MEDIA_PUBLISH || request->kind == CLI_MEDIA_PLAY)
+    media->stall_timeout_ms =
+        (guint) (cli_options_get_double (options, CLI_OPT_STALL_TIMEOUT) * 1000);
+  if (request->kind == CLI_MEDIA_PUBLISH) {
+    media->publish_retry_interval_ms =
+        (guint) (cli_options_get_double (options, CLI_OPT_REPUBLISH_INTERVAL) * 1000);
+    media->publish_retry_timeout_ms =
+        (guint) (cli_options_get_double (options, CLI_OPT_REPUBLISH_TIMEOUT) * 1000);
+  }
   if (request->kind == CLI_MEDIA_P2P) {
     media->wait_peer = cli_options_get_bool (options, CLI_OPT_WAIT_PEER);
     media->p2p_mode = request->p2p_mode;

@@ -124,6 +124,17 @@ static const CliOptionSpec specs[CLI_OPT_LAST] = {
   [CLI_OPT_RETRY_TIMEOUT] = { CLI_OPT_RETRY_TIMEOUT, "retry-timeout", 0, CLI_TYPE_DOUBLE, CLI_GROUP_STREAM,
     CLI_CMD_PLAY, "SECONDS", "Give up retrying after SECONDS without playing (0: never)", "60",
     .min = 0, .max = 31536000 },
+  [CLI_OPT_STALL_TIMEOUT] = { CLI_OPT_STALL_TIMEOUT, "stall-timeout", 0, CLI_TYPE_DOUBLE, CLI_GROUP_STREAM,
+    CLI_CMD_PUBLISH | CLI_CMD_PLAY, "SECONDS", "Once started, media that stops for SECONDS "
+    "(no packets in; for a publisher, no receiver reports) is a stall: publish or play again "
+    "(0: never)", "5", .min = 0, .max = 3600 },
+  [CLI_OPT_REPUBLISH_INTERVAL] = { CLI_OPT_REPUBLISH_INTERVAL, "republish-interval", 0, CLI_TYPE_DOUBLE,
+    CLI_GROUP_STREAM, CLI_CMD_PUBLISH, "SECONDS", "When a started publish loses its media "
+    "(noPacketReceivedForTimeoutDuration, publishTimeoutError, a stall), publish again after "
+    "SECONDS, twice that, then four times that (0: exit instead)", "1", .min = 0, .max = 3600 },
+  [CLI_OPT_REPUBLISH_TIMEOUT] = { CLI_OPT_REPUBLISH_TIMEOUT, "republish-timeout", 0, CLI_TYPE_DOUBLE,
+    CLI_GROUP_STREAM, CLI_CMD_PUBLISH, "SECONDS", "Give up publishing again after SECONDS without "
+    "publishing (0: never)", "60", .min = 0, .max = 31536000 },
 
   /* media */
   [CLI_OPT_VIDEO_SOURCE] = { CLI_OPT_VIDEO_SOURCE, "video-source", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_SENDERS,

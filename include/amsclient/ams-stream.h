@@ -137,6 +137,31 @@ AMS_API const char *ams_stream_state_to_string (AmsStreamState state);
  *   when it gives none) without decoding; a small part of a decoder's CPU,
  *   for relay monitors, load tests and tools that only check that media
  *   arrives. Ignored with @record_path. Default %FALSE
+ * @stall_timeout_ms: publish and play: once started, the media is watched
+ *   (statistics sampled about once a second): a player whose received RTP
+ *   packets stop growing for this long, a publisher whose receiver's RTCP
+ *   reports stop for this long (and for at least twice the longest gap
+ *   seen between two reports: many receivers report only every 5 s), or an
+ *   ICE connection "disconnected" for this long or "failed", is stalled:
+ *   the stream emits a "media-stalled" event (reason, seconds), ends the
+ *   media session (`stop`) and sends its request again (a "retrying"
+ *   event per attempt). A player plays again every @play_retry_interval_ms
+ *   within @play_retry_timeout_ms when they are set, else every second
+ *   for at most a minute; a publisher follows @publish_retry_interval_ms.
+ *   webrtcbin turns on no ICE consent checks, so without this a link that
+ *   drops only the media (the signalling stays up) goes unnoticed. Shorter
+ *   detects sooner, but a real network's pauses must not look like a
+ *   stall: a few seconds. Default 5000 (ams_media_options_init()); 0: no
+ *   watch, and an ICE failure fails the stream as before it started
+ * @publish_retry_interval_ms: publish: after the stream was started once,
+ *   when the server ends the publish because no media reached it
+ *   (`noPacketReceivedForTimeoutDuration`, `publishTimeoutError`), or the
+ *   media stalls or its ICE fails, publish the same stream id again after
+ *   this delay, doubled for the second attempt and four times for the
+ *   later ones. Default 1000; 0: no retry (the stream fails)
+ * @publish_retry_timeout_ms: publish: give up (fail with the last error)
+ *   when the stream has not started again for this long since the first
+ *   attempt. Default 60000; 0: retry until ams_stream_stop()
  * @fast_start_packets: receiving: the jitterbuffer releases the first
  *   packets as soon as this many consecutive ones have arrived, instead of
  *   holding the first one for @latency_ms (a keyframe is several packets
@@ -176,9 +201,12 @@ typedef struct {
   guint               play_retry_interval_ms;
   guint               play_retry_timeout_ms;
   gboolean            no_decode;
+  guint               stall_timeout_ms;
+  guint               publish_retry_interval_ms;
+  guint               publish_retry_timeout_ms;
   gint                fast_start_packets;
   /*< private >*/
-  gpointer            _reserved[5];
+  gpointer            _reserved[4];
 } AmsMediaOptions;
 
 /**
@@ -391,7 +419,8 @@ AMS_API const GError *ams_stream_get_error (AmsStream *self);
  *                  "started", "finished", "error", "ice-state",
  *                  "peer-state", "dtls-state", "peer-joined", "peer-left",
  *                  "data-channel", "data", "stats", "first-frame",
- *                  "renegotiated", "recording-done"), for logging
+ *                  "renegotiated", "recording-done", "retrying",
+ *                  "media-stalled"), for logging
  * "state-changed"  (AmsStreamState old_state, AmsStreamState new_state)
  * "started"        ()  publish_started / play_started / call connected
  * "finished"       ()  ended: stopped, or the server finished the stream

@@ -128,6 +128,11 @@ on_state_changed (AmsPeer *peer, AmsPeerStateKind kind, int state, gpointer data
       self->kind == AMS_STREAM_P2P) {
     /* A call has no server notification: connected is started. */
     _ams_stream_mark_started (self);
+  } else if (kind == AMS_PEER_STATE_ICE && _ams_stream_watchdog_ice_state (self, state)) {
+    /* A started publish or play: taken as a stall, being re-established. */
+  } else if (kind == AMS_PEER_STATE_CONNECTION &&
+             state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED &&
+             _ams_stream_watchdog_ice_state (self, GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)) {
   } else if ((kind == AMS_PEER_STATE_ICE && state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED) ||
              (kind == AMS_PEER_STATE_CONNECTION &&
               state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)) {
@@ -422,6 +427,7 @@ _ams_stream_drop_peer (AmsStream *self, gboolean finalise_recording)
 {
   self->prebuilt = FALSE;
   g_queue_clear_full (&self->early_candidates, (GDestroyNotify) _ams_stream_candidate_free);
+  _ams_stream_watchdog_stop (self);   /* it watches this peer */
   if (self->peer == NULL)
     return;
   AmsPeer *peer = g_steal_pointer (&self->peer);

@@ -4,7 +4,10 @@
  * ams-stream-media.c  the AmsPeer of the current media session and its
  *                     callbacks (SDP and candidates out, frames, data)
  * ams-stream-signalling.c  the server messages of the stream's id: the
- *                     publish, play and peer-to-peer state machines */
+ *                     publish, play and peer-to-peer state machines, and
+ *                     sending the request again (retry, recovery)
+ * ams-stream-watchdog.c  the media stall detector of a started publish or
+ *                     play */
 #pragma once
 
 #include <amsclient/ams-stream.h>
@@ -54,8 +57,18 @@ struct _AmsStream {
   /* The media session. */
   AmsPeer         *peer;
   gboolean         remote_set;      /* a remote description was applied */
-  gboolean         offered;         /* play: the server offered for this request */
+  gboolean         offered;         /* the server answered this request: play, its
+                                       offer; publish, its start */
   gboolean         prebuilt;        /* play: @peer built before the offer, not used yet */
+  gboolean         has_started;     /* started at least once: a broken media path is
+                                       recovered (publish, play) */
+  /* A publish_finished / play_finished before the answer to our request
+   * may end an earlier session: our own (end_pending: we sent `stop` to
+   * publish or play again), or, on the socket the stream started on, one
+   * that another stream of this id stopped just before. */
+  gboolean         end_pending;
+  gint64           end_sent_us;
+  gboolean         earlier_end_possible;
   GQueue           early_candidates; /* AmsStreamCandidate, before the peer exists */
   gboolean         data_open;
   guint64          frames;          /* decoded video frames, this media session */
@@ -66,10 +79,22 @@ struct _AmsStream {
   GSource         *stats_source;
   gboolean         started_emitted;
 
-  /* Play retry (opts.play_retry_interval_ms > 0). */
-  GSource         *retry_source;    /* the pending re-send of `play` */
-  gint64           retry_deadline_us; /* 0: not retrying (played since) */
+  /* Sending the request again: play retry (opts.play_retry_interval_ms
+   * > 0), publish retry, recovery from a stall. */
+  GSource         *retry_source;    /* the pending re-send of the request */
+  gint64           retry_deadline_us; /* 0: not retrying (started since) */
   guint            retry_attempt;
+
+  /* The stall watchdog (opts.stall_timeout_ms > 0), while STARTED. */
+  GSource         *watch_source;    /* the sampling timer */
+  guint            watch_serial;    /* bumped by each start: late samples are dropped */
+  gboolean         watch_armed;     /* player: packets came; publisher: a report
+                                       was seen arriving (its time is known) */
+  gboolean         watch_sampled;   /* a sample was judged in this session */
+  guint64          watch_value;     /* player: RTP packets in; publisher: report mark */
+  gint64           watch_moved_us;  /* when it last moved */
+  gint64           watch_gap_us;    /* publisher: longest time between two reports */
+  gint64           ice_down_us;     /* ICE "disconnected" since then; 0: not */
 };
 
 /* ams-stream.c */
@@ -103,6 +128,20 @@ void     _ams_stream_disconnect_client (AmsStream *self);
 gboolean _ams_stream_send_request (AmsStream *self, GError **error);
 void     _ams_stream_send_end (AmsStream *self);
 void     _ams_stream_cancel_retry (AmsStream *self);
+/* The media of a started publish or play broke (@reason: a server error
+ * definition, "no-media", "ice-failed"...): ends the media session (with
+ * `stop` to the server when @send_end) and schedules the request again.
+ * FALSE when the options or the retry period allow no more attempts: the
+ * caller fails the stream. */
+gboolean _ams_stream_recover (AmsStream *self, const char *reason, gboolean send_end);
+
+/* ams-stream-watchdog.c */
+void     _ams_stream_watchdog_start (AmsStream *self);
+void     _ams_stream_watchdog_stop (AmsStream *self);
+/* An ICE or peer connection state (GstWebRTCICEConnectionState values)
+ * of the current peer. Returns TRUE when a failure was taken as a stall
+ * and is being recovered (the caller must not fail the stream). */
+gboolean _ams_stream_watchdog_ice_state (AmsStream *self, int ice_state);
 
 /* Signals, emitted from every file. */
 enum {

@@ -76,7 +76,18 @@ accepting (AmsStream *self)
   return _ams_stream_is_active (self) && self->state != AMS_STREAM_STATE_STOPPING;
 }
 
-/* ------------------------------------------------------------ play retry */
+/* ------------------------------------------------------------ the request again
+ *
+ * Three reasons to send the request again, one mechanism: a play retry
+ * (no_stream_exist, play_finished: opts.play_retry_*), a publish retry
+ * (the server ended a started publish for lack of media: opts.publish_retry_*),
+ * and the recovery of a started publish or play whose media stalled
+ * (ams-stream-watchdog.c). Each attempt is a "retrying" event; the period
+ * runs from the first attempt and starts again once the stream started. */
+
+/* When a player recovers from a stall with no play retry of its own. */
+#define RECOVERY_INTERVAL_MS 1000
+#define RECOVERY_PERIOD_MS 60000
 
 void
 _ams_stream_cancel_retry (AmsStream *self)
@@ -87,6 +98,22 @@ _ams_stream_cancel_retry (AmsStream *self)
   }
 }
 
+/* How long a new request waits for the server's end of the session we
+ * stopped: the client forgets a session when its *_finished comes, so a
+ * request sent before it would be forgotten (not re-issued on reconnect). */
+#define END_ACK_WAIT_MS 2000
+
+static gboolean on_retry_due (gpointer data);
+
+static void
+schedule_retry (AmsStream *self, guint delay_ms)
+{
+  _ams_stream_cancel_retry (self);
+  self->retry_source = g_timeout_source_new (delay_ms);
+  g_source_set_callback (self->retry_source, on_retry_due, self, NULL);
+  g_source_attach (self->retry_source, self->context);
+}
+
 static gboolean
 on_retry_due (gpointer data)
 {
@@ -94,6 +121,12 @@ on_retry_due (gpointer data)
   g_clear_pointer (&self->retry_source, g_source_unref);
   if (!accepting (self) || self->state == AMS_STREAM_STATE_RECONNECTING)
     return G_SOURCE_REMOVE;
+  if (self->end_pending &&
+      g_get_monotonic_time () - self->end_sent_us < END_ACK_WAIT_MS * 1000) {
+    schedule_retry (self, 50);
+    return G_SOURCE_REMOVE;
+  }
+  self->end_pending = FALSE;
   g_object_ref (self);
   /* A new request: the next offer builds the media afresh. */
   self->request_us = g_get_monotonic_time ();
@@ -108,26 +141,33 @@ on_retry_due (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* A play that found no stream, or whose stream ended: schedules `play`
- * again when the options ask for it and the retry period is not over.
- * Returns FALSE when the caller should fail or finish as usual. */
+/* Schedules the request again in @interval_ms unless the retry period
+ * (@timeout_ms from the first attempt, 0: none) would be over by then.
+ * @send_end: the server still runs the session: end it first. */
 static gboolean
-retry_play (AmsStream *self, const char *reason)
+request_again (AmsStream *self, const char *reason, guint interval_ms, guint timeout_ms,
+               gboolean send_end)
 {
-  guint interval_ms = self->opts.play_retry_interval_ms;
-  if (self->kind != AMS_STREAM_PLAY || interval_ms == 0 || !accepting (self))
+  if (interval_ms == 0 || !accepting (self))
     return FALSE;
   gint64 now = g_get_monotonic_time ();
   if (self->retry_deadline_us == 0)
-    self->retry_deadline_us = self->opts.play_retry_timeout_ms
-                                  ? now + (gint64) self->opts.play_retry_timeout_ms * 1000
-                                  : G_MAXINT64;
+    self->retry_deadline_us = timeout_ms ? now + (gint64) timeout_ms * 1000 : G_MAXINT64;
   if (now + (gint64) interval_ms * 1000 > self->retry_deadline_us)
     return FALSE;
 
   g_object_ref (self);
   _ams_stream_cancel_retry (self);
+  /* The `stop` goes before the new request; the server's play_finished or
+   * publish_finished for it comes before the answer to the new request,
+   * which is how it is told apart (self->offered is FALSE until then). */
+  if (send_end && ams_client_get_state (self->client) == AMS_CLIENT_STATE_CONNECTED) {
+    _ams_stream_send_end (self);
+    self->end_pending = TRUE;
+    self->end_sent_us = now;
+  }
   _ams_stream_drop_peer (self, TRUE);
+  self->offered = FALSE;
   self->retry_attempt++;
   _ams_stream_set_state (self, AMS_STREAM_STATE_REQUESTING);
   AmsEvent *event = _ams_stream_new_event (self, "retrying");
@@ -135,13 +175,45 @@ retry_play (AmsStream *self, const char *reason)
   ams_event_set_int (event, "attempt", self->retry_attempt);
   ams_event_set_int (event, "delayMs", interval_ms);
   _ams_stream_emit_event (self, event);
-  if (accepting (self)) {   /* a handler may have stopped the stream */
-    self->retry_source = g_timeout_source_new (interval_ms);
-    g_source_set_callback (self->retry_source, on_retry_due, self, NULL);
-    g_source_attach (self->retry_source, self->context);
-  }
+  if (accepting (self))   /* a handler may have stopped the stream */
+    schedule_retry (self, interval_ms);
   g_object_unref (self);
   return TRUE;
+}
+
+/* A play that found no stream, or whose stream ended: schedules `play`
+ * again when the options ask for it and the retry period is not over.
+ * Returns FALSE when the caller should fail or finish as usual. */
+static gboolean
+retry_play (AmsStream *self, const char *reason)
+{
+  if (self->kind != AMS_STREAM_PLAY)
+    return FALSE;
+  return request_again (self, reason, self->opts.play_retry_interval_ms,
+                        self->opts.play_retry_timeout_ms, FALSE);
+}
+
+gboolean
+_ams_stream_recover (AmsStream *self, const char *reason, gboolean send_end)
+{
+  const AmsMediaOptions *o = &self->opts;
+  switch (self->kind) {
+  case AMS_STREAM_PLAY:
+    if (o->play_retry_interval_ms)
+      return request_again (self, reason, o->play_retry_interval_ms, o->play_retry_timeout_ms,
+                            send_end);
+    return request_again (self, reason, RECOVERY_INTERVAL_MS, RECOVERY_PERIOD_MS, send_end);
+  case AMS_STREAM_PUBLISH: {
+    /* Backoff: the interval, twice it, then four times it. */
+    guint factor = 1u << MIN (self->retry_attempt, 2u);
+    guint interval = o->publish_retry_interval_ms > G_MAXUINT / 4
+                         ? o->publish_retry_interval_ms : o->publish_retry_interval_ms * factor;
+    return request_again (self, reason, interval, o->publish_retry_timeout_ms, send_end);
+  }
+  case AMS_STREAM_P2P:
+    break;
+  }
+  return FALSE;
 }
 
 /* ------------------------------------------------------------ server messages */
@@ -160,6 +232,8 @@ on_start (AmsClient *client, AmsEvent *event, const char *stream_id, gpointer da
     if (new_media_session (self, TRUE))
       emit_peer_joined (self);
   } else {
+    self->offered = TRUE;   /* the server answered this publish */
+    self->earlier_end_possible = FALSE;
     new_media_session (self, TRUE);
   }
   g_object_unref (self);
@@ -205,6 +279,7 @@ on_take_configuration (AmsClient *client, AmsEvent *event, const char *stream_id
         self->started_emitted)
       self->request_us = g_get_monotonic_time ();
     self->offered = TRUE;
+    self->earlier_end_possible = FALSE;
     if (self->kind == AMS_STREAM_PLAY && _ams_stream_take_prebuilt_peer (self)) {
       _ams_stream_set_state (self, AMS_STREAM_STATE_NEGOTIATING);
       apply_remote (self, "offer", sdp);
@@ -254,6 +329,20 @@ on_stop (AmsClient *client, AmsEvent *event, const char *stream_id, gpointer dat
   g_object_unref (self);
 }
 
+/* A publish_finished or play_finished that ends an earlier session, not
+ * the one of our pending request (see end_pending). */
+static gboolean
+ends_earlier_session (AmsStream *self)
+{
+  if (self->offered)
+    return FALSE;
+  if (self->end_pending) {
+    self->end_pending = FALSE;   /* acknowledged: the new request may go */
+    return TRUE;
+  }
+  return self->earlier_end_possible;
+}
+
 static void
 on_notification (AmsClient *client, AmsEvent *event, const char *stream_id, gpointer data)
 {
@@ -266,13 +355,17 @@ on_notification (AmsClient *client, AmsEvent *event, const char *stream_id, gpoi
   case AMS_STREAM_PUBLISH:
     if (g_str_equal (definition, "publish_started"))
       _ams_stream_mark_started (self);
+    else if (g_str_equal (definition, "publish_finished") && ends_earlier_session (self))
+      /* The end of the session a `stop` ended before we published again
+       * (the server answers in order: its start would come first). */
+      g_debug ("stream %s: publish_finished of an earlier publish ignored", self->stream_id);
     else if (g_str_equal (definition, "publish_finished"))
       _ams_stream_finish (self);
     break;
   case AMS_STREAM_PLAY:
     if (g_str_equal (definition, "play_started"))
       _ams_stream_mark_started (self);
-    else if (g_str_equal (definition, "play_finished") && !self->offered)
+    else if (g_str_equal (definition, "play_finished") && ends_earlier_session (self))
       /* The server answers a play with an offer (or an error) and handles a
        * socket's messages in order, so a play_finished before our offer
        * ends an earlier play of this id on this socket: its stop was sent
@@ -312,6 +405,13 @@ on_server_error (AmsClient *client, const GError *error, AmsEvent *event, gpoint
        g_error_matches (error, AMS_ERROR, AMS_ERROR_STREAM_NOT_EXIST_OR_NOT_STREAMING)) &&
       retry_play (self, ams_event_get_name (event)))
     return;
+  /* A publish that ran and lost its media (the server saw no packets, or
+   * none after publishing again): publish again. */
+  if (self->kind == AMS_STREAM_PUBLISH && self->has_started &&
+      (g_error_matches (error, AMS_ERROR, AMS_ERROR_NO_PACKET_RECEIVED_FOR_TIMEOUT_DURATION) ||
+       g_error_matches (error, AMS_ERROR, AMS_ERROR_PUBLISH_TIMEOUT)) &&
+      _ams_stream_recover (self, ams_event_get_name (event), FALSE))
+    return;
   _ams_stream_fail (self, error);
 }
 
@@ -325,6 +425,9 @@ on_reconnecting (AmsClient *client, guint attempt, guint delay_ms, gpointer data
    * client re-issues the request after reconnecting: no retry of ours. */
   _ams_stream_cancel_retry (self);
   _ams_stream_drop_peer (self, TRUE);
+  /* A new socket carries no earlier session of ours. */
+  self->end_pending = FALSE;
+  self->earlier_end_possible = FALSE;
   _ams_stream_set_state (self, AMS_STREAM_STATE_RECONNECTING);
 }
 

@@ -58,6 +58,9 @@ ams_media_options_init (AmsMediaOptions *options)
   options->audio = TRUE;
   options->data_channel = TRUE;
   options->latency_ms = -1;
+  options->stall_timeout_ms = 5000;
+  options->publish_retry_interval_ms = 1000;
+  options->publish_retry_timeout_ms = 60000;
 }
 
 AmsStreamStats *
@@ -147,7 +150,9 @@ _ams_stream_mark_started (AmsStream *self)
   /* It plays: a later loss gets a whole retry period again. */
   self->retry_deadline_us = 0;
   self->retry_attempt = 0;
+  self->has_started = TRUE;
   _ams_stream_set_state (self, AMS_STREAM_STATE_STARTED);
+  _ams_stream_watchdog_start (self);
   _ams_stream_emit_event (self, _ams_stream_new_event (self, "started"));
   g_signal_emit (self, _ams_stream_signals[AMS_STREAM_SIG_STARTED], 0);
 }
@@ -159,6 +164,7 @@ end_session (AmsStream *self)
 {
   _ams_stream_stop_stats_timer (self);
   _ams_stream_cancel_retry (self);
+  _ams_stream_watchdog_stop (self);
   _ams_stream_drop_peer (self, TRUE);
   _ams_stream_disconnect_client (self);
 }
@@ -356,6 +362,7 @@ ams_stream_start (AmsStream *self, GError **error)
     return FALSE;
   }
   _ams_stream_connect_client (self);
+  self->earlier_end_possible = TRUE;
   self->request_us = g_get_monotonic_time ();
   if (!_ams_stream_send_request (self, error)) {
     _ams_stream_disconnect_client (self);

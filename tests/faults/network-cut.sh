@@ -8,15 +8,19 @@
 # Needs root and network namespaces; skipped with the reason otherwise.
 . "$(dirname "$0")/common.bash"
 : "${CUT_SECONDS:=6}"
-# Two cuts, each with its own publisher and player: "all" drops every packet
-# (signalling and media), "udp" only the media, keeping the signalling up,
-# so that only ICE (or the server's no-packet timeout) can notice.
-# make check runs "all" only. The "udp" cut fails today and is a known gap:
-# webrtcbin 1.22 does not turn on libnice's consent checks, so neither client
-# sees the media stop, and after the server's noPacketReceivedForTimeoutDuration
-# nothing republishes. CUT_KINDS="all udp" runs it.
-: "${CUT_KINDS:=all}"
+# Three cuts, each with its own server, publisher and player:
+# - "all" drops every packet (signalling and media): the signalling
+#   keepalive notices, the client reconnects and re-issues its requests;
+# - "udp" drops only the media, the signalling stays up: the clients' stall
+#   watchdogs (--stall-timeout, 5 s) or the server's no-packet timeout
+#   (noPacketReceivedForTimeoutDuration, play_finished; also 5 s) notice,
+#   whichever is first, and the clients publish and play again;
+# - "udp-silent" is "udp" against a server whose no-packet timeout is longer
+#   than the cut: only the clients' own watchdogs can notice (webrtcbin 1.22
+#   turns on no ICE consent checks), so both must report media-stalled.
+: "${CUT_KINDS:=all udp udp-silent}"
 : "${UDP_CUT_SECONDS:=15}"
+: "${SILENT_CUT_SECONDS:=20}"
 
 skip_all() { skip "network cut" "$1"; finish; exit 0; }
 [ "$(id -u)" = 0 ] || skip_all "not root (ip netns needs CAP_SYS_ADMIN)"
@@ -63,15 +67,21 @@ CUT_WITH=link
 if ip netns exec "$NS_CLI" iptables -L INPUT -n >/dev/null 2>&1; then CUT_WITH=iptables; fi
 echo "# cutting with: $CUT_WITH"
 
-# The server in its namespace, on the veth address (ICE gathers there too).
-SRV_LOG=$TMP/server.out
-ip netns exec "$NS_SRV" "$MINISERVER_BIN" --bind 198.51.100.1 --port 0 >"$SRV_LOG" 2>"$SRV_LOG.err" &
-SRV_PID=$!; PIDS+=("$SRV_PID")
-wait_for "$SRV_LOG" '^listening on 198\.51\.100\.1:[0-9]+$' 10
-PORT=$(sed -n 's/^listening on 198\.51\.100\.1:\([0-9][0-9]*\)$/\1/p' "$SRV_LOG")
-if [ -z "$PORT" ]; then not_ok "ams-mini-server starts in its namespace"; show "$SRV_LOG.err"; finish; exit; fi
-ok "ams-mini-server listens on 198.51.100.1:$PORT in $NS_SRV"
-URL="ws://198.51.100.1:$PORT/LiveApp/websocket"
+# A server in its namespace, on the veth address (ICE gathers there too),
+# one per cut so that nothing of a cut lingers into the next; extra
+# arguments go to ams-mini-server. Sets URL.
+start_ns_server() {
+  local tag=$1; shift
+  SRV_LOG=$TMP/server.$tag.out
+  ip netns exec "$NS_SRV" "$MINISERVER_BIN" --bind 198.51.100.1 --port 0 "$@" \
+    >"$SRV_LOG" 2>"$SRV_LOG.err" &
+  SRV_PID=$!; PIDS+=("$SRV_PID")
+  wait_for "$SRV_LOG" '^listening on 198\.51\.100\.1:[0-9]+$' 10
+  PORT=$(sed -n 's/^listening on 198\.51\.100\.1:\([0-9][0-9]*\)$/\1/p' "$SRV_LOG")
+  if [ -z "$PORT" ]; then not_ok "[$tag] ams-mini-server starts in its namespace"; show "$SRV_LOG.err"; return 1; fi
+  ok "[$tag] ams-mini-server listens on 198.51.100.1:$PORT in $NS_SRV"
+  URL="ws://198.51.100.1:$PORT/LiveApp/websocket"
+}
 
 # The states and connection events of an amsclient --json log, in order.
 event_trail() {
@@ -86,61 +96,81 @@ for line in open(sys.argv[1], errors="replace"):
     e = o.get("event")
     if e in ("ice-state", "peer-state", "reconnecting", "reconnected", "error", "exit", "state"):
         seen.append(e + (":" + str(o.get("state")) if "state" in o else ""))
+    elif e in ("media-stalled", "retrying"):
+        seen.append(e + ":" + str(o.get("reason")))
     elif o.get("command") in ("error", "notification"):
         seen.append(e)
 print(" ".join(seen[-14:]))
 EOF
 }
 
-# run_cut KIND SECONDS: a publisher and a player across the veth, then the cut.
+# run_cut KIND PROTO SECONDS: a publisher and a player across the veth, then
+# the cut of PROTO packets.
 run_cut() {
-  CUT_PROTO=$1 SECS=$2 STREAM=cut$1
-  echo "# cut: $CUT_PROTO packets for ${SECS}s"
+  KIND=$1 CUT_PROTO=$2 SECS=$3 STREAM=cut$1
+  echo "# cut: $CUT_PROTO packets for ${SECS}s ($KIND)"
   CLI=(--url "$URL" --json --ice-filter udp,ipv4,host --stats-interval 0.5 --ping-interval 1
        --reconnect --reconnect-delay 0.25 --reconnect-max-delay 1)
-  ip netns exec "$NS_CLI" "$AMSCLIENT_BIN" publish "${CLI[@]}" --stream "$STREAM" \
-    >"$TMP/pub.$CUT_PROTO.json" 2>"$TMP/pub.$CUT_PROTO.err" &
+  ip netns exec "$NS_CLI" "$AMSCLIENT_BIN" publish "${CLI[@]}" --stream "$STREAM" --republish-interval 0.25 \
+    >"$TMP/pub.$KIND.json" 2>"$TMP/pub.$KIND.err" &
   PUB=$!; PIDS+=("$PUB")
-  if ! wait_msg "$TMP/pub.$CUT_PROTO.json" 20 event=publish_started streamId="$STREAM"; then
-    not_ok "[$CUT_PROTO] publish_started across the veth before the cut"
-    show "$TMP/pub.$CUT_PROTO.json" 8; show "$TMP/pub.$CUT_PROTO.err" 5
+  if ! wait_msg "$TMP/pub.$KIND.json" 20 event=publish_started streamId="$STREAM"; then
+    not_ok "[$KIND] publish_started across the veth before the cut"
+    show "$TMP/pub.$KIND.json" 8; show "$TMP/pub.$KIND.err" 5
     return
   fi
-  ok "[$CUT_PROTO] publish_started across the veth before the cut"
+  ok "[$KIND] publish_started across the veth before the cut"
   # The player may come back before the publisher: it plays again
   # (retry) instead of ending on no_stream_exist or play_finished.
   ip netns exec "$NS_CLI" "$AMSCLIENT_BIN" play "${CLI[@]}" --stream "$STREAM" \
-    --retry-interval 0.25 --retry-timeout 30 >"$TMP/play.$CUT_PROTO.json" 2>"$TMP/play.$CUT_PROTO.err" &
+    --retry-interval 0.25 --retry-timeout 30 >"$TMP/play.$KIND.json" 2>"$TMP/play.$KIND.err" &
   PLAY=$!; PIDS+=("$PLAY")
-  if wait_msg "$TMP/play.$CUT_PROTO.json" 20 event=play_started streamId="$STREAM"; then
-    ok "[$CUT_PROTO] play_started before the cut"
+  if wait_msg "$TMP/play.$KIND.json" 20 event=play_started streamId="$STREAM"; then
+    ok "[$KIND] play_started before the cut"
   else
-    not_ok "[$CUT_PROTO] play_started before the cut"; show "$TMP/play.$CUT_PROTO.json" 8
+    not_ok "[$KIND] play_started before the cut"; show "$TMP/play.$KIND.json" 8
   fi
   sleep 1
 
   # The cut.
-  if ! cut_on; then not_ok "[$CUT_PROTO] cut the link ($CUT_WITH)"; return; fi
+  if ! cut_on; then not_ok "[$KIND] cut the link ($CUT_WITH)"; return; fi
   t_cut=$(now)
   sleep "$SECS"
   cut_off
   t_back=$(now)
   # What the clients had seen when the link came back.
-  cp "$TMP/pub.$CUT_PROTO.json" "$TMP/pub.$CUT_PROTO.cut.json"
-  cp "$TMP/play.$CUT_PROTO.json" "$TMP/play.$CUT_PROTO.cut.json"
+  cp "$TMP/pub.$KIND.json" "$TMP/pub.$KIND.cut.json"
+  cp "$TMP/play.$KIND.json" "$TMP/play.$KIND.cut.json"
   echo "# link back after $(awk -v a="$t_cut" -v b="$t_back" 'BEGIN { printf "%.1f", b - a }') s"
 
-  # Detected: the ICE or peer connection leaves "connected", or the signalling
-  # keepalive gives up on the socket and starts reconnecting.
+  # Detected by the client itself: the ICE or peer connection leaves
+  # "connected", the signalling keepalive gives up on the socket and starts
+  # reconnecting, or the stall watchdog reports media-stalled. Told by the
+  # server (the udp cut): the publish ended for lack of packets, or the
+  # play with its publisher.
   detected() {
     has_msg "$1" event=ice-state state=disconnected || has_msg "$1" event=ice-state state=failed \
       || has_msg "$1" event=peer-state state=disconnected || has_msg "$1" event=peer-state state=failed \
-      || has_msg "$1" event=reconnecting
+      || has_msg "$1" event=reconnecting || has_msg "$1" event=media-stalled
   }
-  check "[$CUT_PROTO] the publisher detected the cut (ICE state or keepalive)" detected "$TMP/pub.$CUT_PROTO.cut.json"
-  check "[$CUT_PROTO] the player detected the cut (ICE state or keepalive)" detected "$TMP/play.$CUT_PROTO.cut.json"
+  told() {
+    has_msg "$1" command=error definition=noPacketReceivedForTimeoutDuration \
+      || has_msg "$1" command=notification definition=play_finished
+  }
+  detected_or_told() { detected "$1" || told "$1"; }
+  local who f
+  for who in publisher player; do
+    if [ $who = publisher ]; then f=$TMP/pub.$KIND.cut.json; else f=$TMP/play.$KIND.cut.json; fi
+    case $KIND in
+      all) check "[$KIND] the $who detected the cut (ICE state or keepalive)" detected "$f" ;;
+      udp) check "[$KIND] the $who detected the cut or was told by the server" \
+             detected_or_told "$f" ;;
+      udp-silent) check "[$KIND] the $who detected the stall itself (media-stalled)" \
+             has_msg "$f" event=media-stalled streamId="$STREAM" ;;
+    esac
+  done
   for f in pub play; do
-    echo "# [$CUT_PROTO] $f saw: $(event_trail "$TMP/$f.$CUT_PROTO.cut.json")"
+    echo "# [$KIND] $f saw: $(event_trail "$TMP/$f.$KIND.cut.json")"
   done
 
   # Re-established: a second publish_started and play_started, same processes.
@@ -148,33 +178,41 @@ run_cut() {
   # loaded machine); 10 s allows the backoff (at most 1 s) and renegotiation.
   local what file ev d
   for what in publisher player; do
-    if [ $what = publisher ]; then file=$TMP/pub.$CUT_PROTO.json ev=publish_started
-    else file=$TMP/play.$CUT_PROTO.json ev=play_started; fi
+    if [ $what = publisher ]; then file=$TMP/pub.$KIND.json ev=publish_started
+    else file=$TMP/play.$KIND.json ev=play_started; fi
     wait_count "$file" 2 15 event=$ev streamId="$STREAM"
     d=$(delta "$t_back" "$(nth_time "$file" 2 event=$ev streamId="$STREAM")")
     if awk -v d="$d" 'BEGIN { exit !(d != "nan" && d <= 10) }'; then
-      ok "[$CUT_PROTO] the $what is started again after the cut ($ev $d s after the link came back)"
+      ok "[$KIND] the $what is started again after the cut ($ev $d s after the link came back)"
     else
-      not_ok "[$CUT_PROTO] the $what is started again after the cut ($ev: $d s)"; show "$file" 8
+      not_ok "[$KIND] the $what is started again after the cut ($ev: $d s)"; show "$file" 8
     fi
   done
-  f1=$(frames_now "$TMP/play.$CUT_PROTO.json")
+  f1=$(frames_now "$TMP/play.$KIND.json")
   sleep 2
-  f2=$(frames_now "$TMP/play.$CUT_PROTO.json")
-  check "[$CUT_PROTO] the player decodes frames after the cut ($f1 -> $f2)" test "$f2" -gt "$f1"
-  check "[$CUT_PROTO] both processes are still running" \
+  f2=$(frames_now "$TMP/play.$KIND.json")
+  check "[$KIND] the player decodes frames after the cut ($f1 -> $f2)" test "$f2" -gt "$f1"
+  check "[$KIND] both processes are still running" \
     bash -c 'kill -0 "$0" && kill -0 "$1"' "$PUB" "$PLAY"
   kill -INT "$PUB" "$PLAY" 2>/dev/null
   wait "$PUB"; rc1=$?; wait "$PLAY"; rc2=$?
-  check "[$CUT_PROTO] both end cleanly on SIGINT (exit $rc1, $rc2)" \
+  check "[$KIND] both end cleanly on SIGINT (exit $rc1, $rc2)" \
     bash -c '[ "$0" = 0 ] && [ "$1" = 0 ]' "$rc1" "$rc2"
 }
 
+# The server's no-packet timeout beyond the silent cut: only clients notice.
+printf '[media]\npublisher-timeout-ms=%d\n' $(( (SILENT_CUT_SECONDS + 30) * 1000 )) >"$TMP/silent.conf"
 for kind in $CUT_KINDS; do
   case $kind in
-    all) run_cut all "$CUT_SECONDS" ;;
-    udp) if [ "$CUT_WITH" = iptables ]; then run_cut udp "$UDP_CUT_SECONDS"
-         else skip "[udp] media-only cut" "needs iptables in the namespace"; fi ;;
+    all) start_ns_server all && run_cut all all "$CUT_SECONDS" ;;
+    udp|udp-silent)
+      if [ "$CUT_WITH" != iptables ]; then skip "[$kind] media-only cut" "needs iptables in the namespace"
+      elif [ $kind = udp ]; then start_ns_server udp && run_cut udp udp "$UDP_CUT_SECONDS"
+      else start_ns_server udp-silent --config "$TMP/silent.conf" \
+             && run_cut udp-silent udp "$SILENT_CUT_SECONDS"; fi ;;
   esac
+  # This cut's server is done: it must not load the next one's machine.
+  [ -n "${SRV_PID:-}" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null
+  SRV_PID=
 done
 finish

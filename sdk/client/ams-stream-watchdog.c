@@ -1,0 +1,273 @@
+/* ams-stream-watchdog.c: notices that the media of a started publish or
+ * play stopped while the signalling stays up, and has it re-established.
+ *
+ * webrtcbin (1.22) creates its libnice agent without consent freshness
+ * (RFC 7675; the agent property is construct-only) and libnice's plain
+ * keepalives are one-way indications sent every 25 s, so when only the
+ * media path breaks ICE stays "connected" and nobody notices. The
+ * statistics do: a player's received RTP packets stop growing, and a
+ * publisher stops getting RTCP receiver reports about what it sends.
+ * Sampled about once a second from webrtcbin's get-stats (parsed here on
+ * the reply's thread, judged on the stream's context). */
+#define GST_USE_UNSTABLE_API
+#include "client/ams-stream-private.h"
+
+#include <gst/webrtc/webrtc.h>
+
+/* The stats reply is judged on the stream's context, and only if the
+ * watchdog that asked is still the one running. */
+typedef struct {
+  GWeakRef  stream;
+  guint     serial;
+  guint64   value;      /* player: RTP packets in; publisher: report mark */
+  gboolean  have_reports;
+} Sample;
+
+static void
+sample_free (gpointer data)
+{
+  Sample *sample = data;
+  g_weak_ref_clear (&sample->stream);
+  g_free (sample);
+}
+
+static guint
+uint_field (const GstStructure *s, const char *name)
+{
+  guint v = 0;
+  if (!gst_structure_get_uint (s, name, &v))
+    v = 0;
+  return v;
+}
+
+/* One get-stats entry: inbound RTP packets (a player), or the figures of
+ * the latest receiver report about our RTP (a publisher), which change
+ * with every report that arrives (extended highest sequence number, the
+ * last sender report it echoes and the delay since). */
+static gboolean
+add_entry (GQuark field, const GValue *value, gpointer data)
+{
+  Sample *sample = data;
+  if (!GST_VALUE_HOLDS_STRUCTURE (value))
+    return TRUE;
+  const GstStructure *s = gst_value_get_structure (value);
+  GstWebRTCStatsType type = 0;
+  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
+    return TRUE;
+  if (type == GST_WEBRTC_STATS_INBOUND_RTP) {
+    guint64 packets = 0;
+    if (gst_structure_get_uint64 (s, "packets-received", &packets))
+      sample->value += packets;
+  } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
+    const GValue *inner = gst_structure_get_value (s, "gst-rtpsource-stats");
+    if (inner == NULL || !GST_VALUE_HOLDS_STRUCTURE (inner))
+      return TRUE;
+    const GstStructure *rb = gst_value_get_structure (inner);
+    gboolean have_rb = FALSE;
+    if (!gst_structure_get_boolean (rb, "have-rb", &have_rb) || !have_rb)
+      return TRUE;
+    sample->have_reports = TRUE;
+    sample->value += (guint64) uint_field (rb, "rb-exthighestseq") + uint_field (rb, "rb-lsr") +
+                     uint_field (rb, "rb-dlsr");
+  }
+  return TRUE;
+}
+
+static void stall (AmsStream *self, const char *reason, gint64 since_us, AmsError code);
+static void judge (AmsStream *self, const Sample *sample);
+
+static gboolean
+on_sample (gpointer data)
+{
+  Sample *sample = data;
+  AmsStream *self = g_weak_ref_get (&sample->stream);
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+  if (self->watch_source != NULL && sample->serial == self->watch_serial &&
+      self->state == AMS_STREAM_STATE_STARTED && self->peer != NULL)
+    judge (self, sample);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* webrtcbin's thread (or this one): read the figures, judge them later on
+ * the stream's context, never inside get-stats. */
+static void
+on_stats_reply (GstPromise *promise, gpointer data)
+{
+  Sample *sample = data;
+  const GstStructure *reply = NULL;
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    reply = gst_promise_get_reply (promise);
+  if (reply == NULL) {
+    gst_promise_unref (promise);
+    sample_free (sample);
+    return;
+  }
+  gst_structure_foreach (reply, add_entry, sample);
+  gst_promise_unref (promise);
+
+  AmsStream *self = g_weak_ref_get (&sample->stream);
+  if (self == NULL) {
+    sample_free (sample);
+    return;
+  }
+  GSource *idle = g_idle_source_new ();
+  g_source_set_callback (idle, on_sample, sample, sample_free);
+  g_source_attach (idle, self->context);
+  g_source_unref (idle);
+  g_object_unref (self);
+}
+
+static gboolean
+on_tick (gpointer data)
+{
+  AmsStream *self = data;
+  if (self->state != AMS_STREAM_STATE_STARTED || self->peer == NULL) {
+    /* Not watching anything any more (the next start begins again). */
+    g_clear_pointer (&self->watch_source, g_source_unref);
+    return G_SOURCE_REMOVE;
+  }
+  gint64 now = g_get_monotonic_time ();
+  gint64 timeout_us = (gint64) self->opts.stall_timeout_ms * 1000;
+  if (self->ice_down_us && now - self->ice_down_us >= timeout_us) {
+    stall (self, "ice-disconnected", self->ice_down_us, AMS_ERROR_ICE);
+    return G_SOURCE_REMOVE;   /* stall() stopped the watchdog */
+  }
+  GstElement *webrtc = ams_peer_get_webrtcbin (self->peer);
+  if (webrtc == NULL)
+    return G_SOURCE_CONTINUE;
+  Sample *sample = g_new0 (Sample, 1);
+  g_weak_ref_init (&sample->stream, self);
+  sample->serial = self->watch_serial;
+  GstPromise *promise = gst_promise_new_with_change_func (on_stats_reply, sample, NULL);
+  g_signal_emit_by_name (webrtc, "get-stats", NULL, promise);
+  return G_SOURCE_CONTINUE;
+}
+
+/* A publisher's receiver may report only every 5 s (RFC 3550's minimum
+ * interval, randomised to 2.5-7.5 s: measured up to 7.2 s behind
+ * ams-mini-server), so it is stalled only after twice the longest gap
+ * seen between two reports, this much before a gap was measured. */
+#define ASSUMED_REPORT_GAP_US (5 * G_USEC_PER_SEC)
+
+static void
+judge (AmsStream *self, const Sample *sample)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 timeout_us = (gint64) self->opts.stall_timeout_ms * 1000;
+
+  if (self->kind == AMS_STREAM_PUBLISH) {
+    /* Watched from the start: every receiver reports (RFC 3550 6.4), so a
+     * publisher with no report at all within the window is stalled too. */
+    gboolean sampled = self->watch_sampled;
+    self->watch_sampled = TRUE;
+    if (sample->value != self->watch_value) {
+      /* Two reports seen arriving: the time between them is an interval. */
+      if (self->watch_armed)
+        self->watch_gap_us = MAX (self->watch_gap_us, now - self->watch_moved_us);
+      /* Changed since the previous sample: it arrived about now. */
+      self->watch_armed = sampled;
+      self->watch_value = sample->value;
+      self->watch_moved_us = now;
+      return;
+    }
+    gint64 gap = self->watch_gap_us ? self->watch_gap_us : ASSUMED_REPORT_GAP_US;
+    if (now - self->watch_moved_us >= MAX (timeout_us, 2 * gap))
+      stall (self, sample->have_reports ? "no-receiver-reports" : "no-receiver-report-yet",
+             self->watch_moved_us, AMS_ERROR_TIMEOUT);
+    return;
+  }
+
+  /* A player: from the first packet on (a play whose media never came is
+   * left to ICE and to the server). */
+  if (!self->watch_armed || sample->value != self->watch_value) {
+    self->watch_armed = sample->value != 0;
+    self->watch_value = sample->value;
+    self->watch_moved_us = now;
+    return;
+  }
+  if (now - self->watch_moved_us >= timeout_us)
+    stall (self, "no-media", self->watch_moved_us, AMS_ERROR_TIMEOUT);
+}
+
+/* Reports the stall, then ends the media session and asks again; the
+ * stream fails when no more attempts are allowed. */
+static void
+stall (AmsStream *self, const char *reason, gint64 since_us, AmsError code)
+{
+  g_object_ref (self);
+  _ams_stream_watchdog_stop (self);
+  double seconds = (g_get_monotonic_time () - since_us) / (double) G_USEC_PER_SEC;
+  AmsEvent *event = _ams_stream_new_event (self, "media-stalled");
+  ams_event_set_string (event, "reason", reason);
+  ams_event_set_double (event, "seconds", (gint64) (seconds * 10 + 0.5) / 10.0);
+  _ams_stream_emit_event (self, event);
+  if (_ams_stream_is_active (self) && self->state != AMS_STREAM_STATE_STOPPING &&
+      !_ams_stream_recover (self, reason, TRUE)) {
+    g_autoptr (GError) error = g_error_new (AMS_ERROR, code,
+                                            "stream %s: the media stalled (%s) and could not be "
+                                            "re-established", self->stream_id, reason);
+    _ams_stream_fail (self, error);
+  }
+  g_object_unref (self);
+}
+
+void
+_ams_stream_watchdog_start (AmsStream *self)
+{
+  _ams_stream_watchdog_stop (self);
+  if (self->opts.stall_timeout_ms == 0 || self->peer == NULL ||
+      (self->kind != AMS_STREAM_PUBLISH && self->kind != AMS_STREAM_PLAY) ||
+      (!self->opts.video && !self->opts.audio))
+    return;
+  self->watch_serial++;
+  self->watch_armed = FALSE;
+  self->watch_sampled = FALSE;
+  self->watch_value = 0;
+  self->watch_moved_us = g_get_monotonic_time ();
+  self->watch_gap_us = 0;
+  /* Sampled a few times per timeout, at most once a second. */
+  guint period_ms = CLAMP (self->opts.stall_timeout_ms / 4, 100, 1000);
+  self->watch_source = g_timeout_source_new (period_ms);
+  g_source_set_callback (self->watch_source, on_tick, self, NULL);
+  g_source_attach (self->watch_source, self->context);
+}
+
+void
+_ams_stream_watchdog_stop (AmsStream *self)
+{
+  self->ice_down_us = 0;
+  self->watch_serial++;
+  if (self->watch_source) {
+    g_source_destroy (self->watch_source);
+    g_clear_pointer (&self->watch_source, g_source_unref);
+  }
+}
+
+gboolean
+_ams_stream_watchdog_ice_state (AmsStream *self, int ice_state)
+{
+  switch (ice_state) {
+  case GST_WEBRTC_ICE_CONNECTION_STATE_DISCONNECTED:
+    /* Often passing: a stall only if it lasts (judged by the tick). */
+    if (self->ice_down_us == 0)
+      self->ice_down_us = g_get_monotonic_time ();
+    return FALSE;
+  case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED:
+  case GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
+    self->ice_down_us = 0;
+    return FALSE;
+  case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
+    /* Recovered only for a publish or play that ran once (before that,
+     * the failure is the answer) and while stalls are watched for. */
+    if (self->opts.stall_timeout_ms == 0 || !self->has_started ||
+        (self->kind != AMS_STREAM_PUBLISH && self->kind != AMS_STREAM_PLAY) ||
+        !_ams_stream_is_active (self) || self->state == AMS_STREAM_STATE_STOPPING)
+      return FALSE;
+    stall (self, "ice-failed", g_get_monotonic_time (), AMS_ERROR_ICE);
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}

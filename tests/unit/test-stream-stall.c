@@ -1,0 +1,505 @@
+/* test-stream-stall.c: the media stall watchdog and the publish retry,
+ * against a scripted server (ws-peer) whose media side is a real sending
+ * webrtcbin on 127.0.0.1 (answers and candidates passed both ways), so
+ * frames are really decoded and really stop.
+ *
+ * - a player whose media stops (the server's sender goes away, the
+ *   signalling stays up) reports "media-stalled" (reason "no-media") within
+ *   the stall timeout, sends exactly `stop` then the same `play` again, and
+ *   plays (decodes) again from the server's new offer;
+ * - stall_timeout_ms 0: the same loss goes unnoticed (no event, no stop, no
+ *   second play);
+ * - a started publisher that the server ends with
+ *   noPacketReceivedForTimeoutDuration publishes the same request again
+ *   after the retry interval, with backoff while it does not start again;
+ *   with publish_retry_interval_ms 0 it fails as before. */
+#include <amsclient/amsclient.h>
+#include "helpers/scripted-server.h"
+#include "media/ams-peer.h"
+
+#include <json-c/json.h>
+#include <string.h>
+
+#define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
+#define TIMEOUT_MS (30000 * SLOW)
+
+/* ------------------------------------------------------------ the server's media */
+
+/* A sender that offers @stream_id's media to the client, applies the
+ * client's answer and candidates (read from the ws-peer log from its
+ * creation on) and trickles its own. */
+typedef struct {
+  WsPeer  *ws;
+  char    *stream_id;
+  AmsPeer *peer;
+  guint    seen;          /* ws-peer messages already looked at */
+  guint    pump;          /* the source reading the client's messages */
+} Sender;
+
+static void
+send_json (WsPeer *ws, json_object *msg)
+{
+  ws_peer_send_text (ws, json_object_to_json_string_ext (msg, JSON_C_TO_STRING_PLAIN));
+  json_object_put (msg);
+}
+
+static void
+sender_description (AmsPeer *peer, const char *type, const char *sdp, gpointer data)
+{
+  Sender *s = data;
+  json_object *m = json_object_new_object ();
+  json_object_object_add (m, "command", json_object_new_string ("takeConfiguration"));
+  json_object_object_add (m, "streamId", json_object_new_string (s->stream_id));
+  json_object_object_add (m, "type", json_object_new_string (type));
+  json_object_object_add (m, "sdp", json_object_new_string (sdp));
+  send_json (s->ws, m);
+}
+
+static void
+sender_candidate (AmsPeer *peer, guint label, const char *mid, const char *candidate,
+                  gpointer data)
+{
+  Sender *s = data;
+  json_object *m = json_object_new_object ();
+  json_object_object_add (m, "command", json_object_new_string ("takeCandidate"));
+  json_object_object_add (m, "streamId", json_object_new_string (s->stream_id));
+  json_object_object_add (m, "label", json_object_new_int ((int) label));
+  json_object_object_add (m, "id", json_object_new_string (mid ? mid : ""));
+  json_object_object_add (m, "candidate", json_object_new_string (candidate));
+  send_json (s->ws, m);
+}
+
+static const char *
+str_field (json_object *msg, const char *key)
+{
+  json_object *v;
+  if (!json_object_object_get_ex (msg, key, &v) || !json_object_is_type (v, json_type_string))
+    return NULL;
+  return json_object_get_string (v);
+}
+
+static gboolean
+sender_pump (gpointer data)
+{
+  Sender *s = data;
+  GPtrArray *all = ws_peer_get_messages (s->ws);
+  for (; s->seen < all->len; s->seen++) {
+    WsPeerMessage *wm = g_ptr_array_index (all, s->seen);
+    json_object *msg = json_tokener_parse (wm->text);
+    if (msg == NULL)
+      continue;
+    const char *command = str_field (msg, "command");
+    g_autoptr (GError) error = NULL;
+    if (g_strcmp0 (command, "takeConfiguration") == 0 &&
+        g_strcmp0 (str_field (msg, "type"), "answer") == 0) {
+      g_assert_true (ams_peer_set_remote_description (s->peer, "answer", str_field (msg, "sdp"),
+                                                      &error));
+    } else if (g_strcmp0 (command, "takeCandidate") == 0) {
+      json_object *label;
+      json_object_object_get_ex (msg, "label", &label);
+      ams_peer_add_ice_candidate (s->peer, label ? json_object_get_int (label) : -1,
+                                  str_field (msg, "id"), str_field (msg, "candidate"), &error);
+    }
+    g_assert_no_error (error);
+    json_object_put (msg);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static Sender *
+sender_new (WsPeer *ws, const char *stream_id)
+{
+  g_autoptr (GError) error = NULL;
+  Sender *s = g_new0 (Sender, 1);
+  AmsPeerOptions po;
+  AmsPeerCallbacks cb = { .local_description = sender_description,
+                          .local_candidate = sender_candidate };
+  s->ws = ws;
+  s->stream_id = g_strdup (stream_id);
+  s->seen = ws_peer_get_messages (ws)->len;
+  ams_peer_options_init (&po);
+  po.role = AMS_PEER_SEND;
+  po.audio = FALSE;
+  po.width = 320;
+  po.height = 240;
+  po.local_address = "127.0.0.1";
+  po.filter.address = "127.0.0.1";
+  s->peer = ams_peer_new (&po, NULL, &cb, s, &error);
+  g_assert_no_error (error);
+  g_assert_true (ams_peer_create_offer (s->peer, &error));
+  g_assert_no_error (error);
+  s->pump = g_timeout_add (10, sender_pump, s);
+  return s;
+}
+
+/* The media stops: no more packets, no BYE, the signalling untouched. */
+static void
+sender_free (Sender *s)
+{
+  if (s == NULL)
+    return;
+  g_source_remove (s->pump);
+  ams_peer_free (s->peer);
+  g_free (s->stream_id);
+  g_free (s);
+}
+
+/* ------------------------------------------------------------ the client side */
+
+typedef struct {
+  WsPeer    *ws;
+  AmsClient *client;
+  AmsStream *stream;
+  Sender    *sender;
+  GPtrArray *stalled;        /* "reason" of each media-stalled event */
+  GArray    *stalled_secs;   /* its "seconds" */
+  gint64     stalled_at_us;  /* when the first one came */
+  GPtrArray *retrying;       /* "reason:attempt:delayMs" */
+  guint64    frames;         /* decoded frames, every media session */
+  gboolean   failed;
+} Stall;
+
+static void
+on_event (AmsStream *stream, AmsEvent *event, Stall *t)
+{
+  const char *name = ams_event_get_name (event);
+  if (g_str_equal (name, "media-stalled")) {
+    double secs = -1;
+    ams_event_get_double (event, "seconds", &secs);
+    g_ptr_array_add (t->stalled, g_strdup (ams_event_get_string (event, "reason")));
+    g_array_append_val (t->stalled_secs, secs);
+    if (t->stalled_at_us == 0)
+      t->stalled_at_us = g_get_monotonic_time ();
+  } else if (g_str_equal (name, "retrying")) {
+    gint64 attempt = -1, delay = -1;
+    ams_event_get_int (event, "attempt", &attempt);
+    ams_event_get_int (event, "delayMs", &delay);
+    g_ptr_array_add (t->retrying,
+                     g_strdup_printf ("%s:%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+                                      ams_event_get_string (event, "reason"), attempt, delay));
+  }
+}
+
+static void
+on_video_frame (AmsStream *stream, guint64 count, guint width, guint height, Stall *t)
+{
+  t->frames++;
+}
+
+static void
+on_error (AmsStream *stream, const GError *error, Stall *t)
+{
+  t->failed = TRUE;
+}
+
+static void
+setup (Stall *t, AmsStreamKind kind, const char *id, const AmsMediaOptions *o)
+{
+  g_autoptr (GError) error = NULL;
+  t->ws = ws_peer_new (g_main_context_default (), NULL, NULL);
+  t->stalled = g_ptr_array_new_with_free_func (g_free);
+  t->stalled_secs = g_array_new (FALSE, FALSE, sizeof (double));
+  t->retrying = g_ptr_array_new_with_free_func (g_free);
+  t->client = scripted_client_connect (t->ws, TIMEOUT_MS);
+  t->stream = ams_stream_new (t->client, kind, id, o);
+  g_signal_connect (t->stream, "event", G_CALLBACK (on_event), t);
+  g_signal_connect (t->stream, "video-frame", G_CALLBACK (on_video_frame), t);
+  g_signal_connect (t->stream, "error", G_CALLBACK (on_error), t);
+  g_assert_true (ams_stream_start (t->stream, &error));
+  g_assert_no_error (error);
+}
+
+static void
+teardown (Stall *t)
+{
+  g_signal_handlers_disconnect_by_data (t->stream, t);
+  ams_stream_stop (t->stream);
+  g_clear_object (&t->stream);
+  ams_client_disconnect (t->client);
+  g_clear_pointer (&t->sender, sender_free);
+  g_clear_object (&t->client);
+  ws_peer_free (t->ws);
+  g_ptr_array_unref (t->stalled);
+  g_array_unref (t->stalled_secs);
+  g_ptr_array_unref (t->retrying);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* The client's non-ping messages, in order. */
+static GPtrArray *
+sent (Stall *t)
+{
+  return ws_peer_dup_non_ping (t->ws, 0);
+}
+
+/* The index of the first message from @from on whose command is @command,
+ * or -1. */
+static int
+find_command (GPtrArray *msgs, guint from, const char *command)
+{
+  g_autofree char *needle = g_strdup_printf ("\"command\":\"%s\"", command);
+  for (guint i = from; i < msgs->len; i++)
+    if (strstr (g_ptr_array_index (msgs, i), needle))
+      return (int) i;
+  return -1;
+}
+
+typedef struct {
+  Stall   *t;
+  guint64  frames;
+  guint    count;
+  const char *command;
+} Want;
+
+static gboolean
+frames_over (gpointer data)
+{
+  Want *w = data;
+  return w->t->frames >= w->frames;
+}
+
+static gboolean
+commands_at_least (gpointer data)
+{
+  Want *w = data;
+  return scripted_count_command (w->t->ws, w->command) >= w->count;
+}
+
+static gboolean
+is_started (gpointer data)
+{
+  return ams_stream_get_state (((Stall *) data)->stream) == AMS_STREAM_STATE_STARTED;
+}
+
+static gboolean
+has_stalled (gpointer data)
+{
+  return ((Stall *) data)->stalled->len > 0;
+}
+
+/* The server answers the latest `play` with media; it plays. */
+static void
+serve_play (Stall *t, const char *id, guint64 frames)
+{
+  g_clear_pointer (&t->sender, sender_free);
+  t->sender = sender_new (t->ws, id);
+  Want w = { t, frames };
+  g_assert_true (ws_peer_wait (NULL, frames_over, &w, TIMEOUT_MS));
+  scripted_send_notification (t->ws, "play_started", id);
+  g_assert_true (ws_peer_wait (NULL, is_started, t, TIMEOUT_MS));
+}
+
+static void
+player_options (AmsMediaOptions *o, guint stall_ms)
+{
+  ams_media_options_init (o);
+  g_assert_cmpuint (o->stall_timeout_ms, ==, 5000);   /* the documented default */
+  o->ice_filter = "loopback";
+  o->audio = FALSE;
+  o->stall_timeout_ms = stall_ms;
+}
+
+static void
+test_player_stall_plays_again (void)
+{
+  Stall t = { 0 };
+  AmsMediaOptions o;
+  player_options (&o, 1000);
+  setup (&t, AMS_STREAM_PLAY, "s1", &o);
+  Want plays = { &t, .count = 1, .command = "play" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
+  serve_play (&t, "s1", 15);
+
+  g_autoptr (GPtrArray) before = sent (&t);
+  guint n_before = before->len;
+  int first_play = find_command (before, 0, "play");
+  g_assert_cmpint (first_play, >=, 0);
+
+  /* The media stops; the signalling does not. */
+  gint64 cut = g_get_monotonic_time ();
+  g_clear_pointer (&t.sender, sender_free);
+  guint64 frames_at_cut = t.frames;
+  g_assert_true (ws_peer_wait (NULL, has_stalled, &t, TIMEOUT_MS));
+  gint64 detect_ms = (t.stalled_at_us - cut) / 1000;
+  g_test_message ("stall reported %" G_GINT64_FORMAT " ms after the media stopped (%.1f s "
+                  "without packets)", detect_ms, g_array_index (t.stalled_secs, double, 0));
+  g_assert_cmpuint (t.stalled->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (t.stalled, 0), ==, "no-media");
+  /* Not before the timeout, and within it plus a few samples. */
+  g_assert_cmpfloat (g_array_index (t.stalled_secs, double, 0), >=, 1.0);
+  g_assert_cmpint (detect_ms, >=, 900);
+  g_assert_cmpint (detect_ms, <=, 1000 + 1500 * SLOW);
+  g_assert_false (t.failed);
+
+  /* Exactly: stop, the server's play_finished for it (ignored: not the
+   * end of the new request), then the same play again (after the 1 s
+   * default interval of a player without its own retry). */
+  Want stops = { &t, .count = 1, .command = "stop" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &stops, TIMEOUT_MS));
+  scripted_send_notification (t.ws, "play_finished", "s1");
+  plays.count = 2;
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
+  g_autoptr (GPtrArray) after = sent (&t);
+  int stop = find_command (after, n_before, "stop");
+  int again = find_command (after, n_before, "play");
+  g_assert_cmpint (stop, >=, 0);
+  g_assert_cmpint (again, >, stop);
+  g_assert_cmpstr (g_ptr_array_index (after, stop), ==, "{\"command\":\"stop\",\"streamId\":\"s1\"}");
+  g_assert_cmpstr (g_ptr_array_index (after, again), ==, g_ptr_array_index (before, first_play));
+  g_assert_cmpuint (t.retrying->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (t.retrying, 0), ==, "no-media:1:1000");
+  g_assert_cmpint (ams_stream_get_state (t.stream), ==, AMS_STREAM_STATE_REQUESTING);
+
+  /* And the new offer plays: frames decoded again. */
+  serve_play (&t, "s1", frames_at_cut + 15);
+  g_assert_false (t.failed);
+  g_assert_cmpuint (scripted_count_command (t.ws, "play"), ==, 2);
+  teardown (&t);
+}
+
+static void
+test_stall_timeout_zero (void)
+{
+  Stall t = { 0 };
+  AmsMediaOptions o;
+  player_options (&o, 0);
+  setup (&t, AMS_STREAM_PLAY, "s2", &o);
+  Want plays = { &t, .count = 1, .command = "play" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
+  serve_play (&t, "s2", 15);
+  g_autoptr (GPtrArray) before = sent (&t);
+
+  g_clear_pointer (&t.sender, sender_free);
+  /* Three times what the previous test needed to notice. */
+  ws_peer_wait (NULL, has_stalled, &t, 3000);
+  g_assert_cmpuint (t.stalled->len, ==, 0);
+  g_assert_cmpuint (t.retrying->len, ==, 0);
+  g_assert_cmpint (ams_stream_get_state (t.stream), ==, AMS_STREAM_STATE_STARTED);
+  g_autoptr (GPtrArray) after = sent (&t);
+  g_assert_cmpint (find_command (after, before->len, "stop"), ==, -1);
+  g_assert_cmpuint (scripted_count_command (t.ws, "play"), ==, 1);
+  teardown (&t);
+}
+
+/* ------------------------------------------------------------ publisher */
+
+static void
+send_error (WsPeer *ws, const char *definition, const char *id)
+{
+  g_autofree char *text = g_strdup_printf ("{\"command\":\"error\",\"definition\":\"%s\","
+                                           "\"streamId\":\"%s\"}", definition, id);
+  ws_peer_send_text (ws, text);
+}
+
+static gboolean
+is_failed (gpointer data)
+{
+  return ((Stall *) data)->failed;
+}
+
+/* publish -> start -> the client's offer -> publish_started. */
+static void
+serve_publish (Stall *t, guint n)
+{
+  Want w = { t, .count = n, .command = "publish" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &w, TIMEOUT_MS));
+  g_autofree char *start = g_strdup ("{\"command\":\"start\",\"streamId\":\"p1\"}");
+  ws_peer_send_text (t->ws, start);
+  Want offers = { t, .count = n, .command = "takeConfiguration" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &offers, TIMEOUT_MS));
+}
+
+static void
+publisher_options (AmsMediaOptions *o, guint retry_ms)
+{
+  ams_media_options_init (o);
+  g_assert_cmpuint (o->publish_retry_interval_ms, ==, 1000);   /* documented defaults */
+  g_assert_cmpuint (o->publish_retry_timeout_ms, ==, 60000);
+  o->ice_filter = "loopback";
+  /* No media path behind this server: only its messages count here. */
+  o->stall_timeout_ms = 0;
+  o->publish_retry_interval_ms = retry_ms;
+}
+
+static void
+test_publisher_no_packet_publishes_again (void)
+{
+  Stall t = { 0 };
+  AmsMediaOptions o;
+  publisher_options (&o, 200);
+  setup (&t, AMS_STREAM_PUBLISH, "p1", &o);
+  serve_publish (&t, 1);
+  scripted_send_notification (t.ws, "publish_started", "p1");
+  g_assert_true (ws_peer_wait (NULL, is_started, &t, TIMEOUT_MS));
+  g_autoptr (GPtrArray) before = sent (&t);
+  int first = find_command (before, 0, "publish");
+
+  /* The server saw no packets for its timeout: the publish is over there. */
+  gint64 t0 = g_get_monotonic_time ();
+  send_error (t.ws, "noPacketReceivedForTimeoutDuration", "p1");
+  Want again = { &t, .count = 2, .command = "publish" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &again, TIMEOUT_MS));
+  gint64 waited_ms = (g_get_monotonic_time () - t0) / 1000;
+  g_assert_cmpint (waited_ms, >=, 180);
+  g_assert_false (t.failed);
+  g_autoptr (GPtrArray) after = sent (&t);
+  int second = find_command (after, before->len, "publish");
+  /* The same request, and no stop: the server already ended the session. */
+  g_assert_cmpstr (g_ptr_array_index (after, second), ==, g_ptr_array_index (before, first));
+  g_assert_cmpint (find_command (after, before->len, "stop"), ==, -1);
+  g_assert_cmpuint (t.retrying->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (t.retrying, 0), ==, "noPacketReceivedForTimeoutDuration:1:200");
+
+  /* Not started again (no media reached the server): backoff, 2x. */
+  serve_publish (&t, 2);
+  send_error (t.ws, "publishTimeoutError", "p1");
+  again.count = 3;
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &again, TIMEOUT_MS));
+  g_assert_cmpuint (t.retrying->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (t.retrying, 1), ==, "publishTimeoutError:2:400");
+
+  /* Started again: a later loss starts from the interval again. */
+  serve_publish (&t, 3);
+  scripted_send_notification (t.ws, "publish_started", "p1");
+  g_assert_true (ws_peer_wait (NULL, is_started, &t, TIMEOUT_MS));
+  send_error (t.ws, "noPacketReceivedForTimeoutDuration", "p1");
+  again.count = 4;
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &again, TIMEOUT_MS));
+  g_assert_cmpstr (g_ptr_array_index (t.retrying, 2), ==, "noPacketReceivedForTimeoutDuration:1:200");
+  g_assert_false (t.failed);
+  teardown (&t);
+}
+
+static void
+test_publisher_no_retry (void)
+{
+  Stall t = { 0 };
+  AmsMediaOptions o;
+  publisher_options (&o, 0);
+  setup (&t, AMS_STREAM_PUBLISH, "p1", &o);
+  serve_publish (&t, 1);
+  scripted_send_notification (t.ws, "publish_started", "p1");
+  g_assert_true (ws_peer_wait (NULL, is_started, &t, TIMEOUT_MS));
+  send_error (t.ws, "noPacketReceivedForTimeoutDuration", "p1");
+  g_assert_true (ws_peer_wait (NULL, is_failed, &t, TIMEOUT_MS));
+  g_assert_error (ams_stream_get_error (t.stream), AMS_ERROR,
+                  AMS_ERROR_NO_PACKET_RECEIVED_FOR_TIMEOUT_DURATION);
+  g_assert_cmpuint (t.retrying->len, ==, 0);
+  Want again = { &t, .count = 2, .command = "publish" };
+  ws_peer_wait (NULL, commands_at_least, &again, 500);
+  g_assert_cmpuint (scripted_count_command (t.ws, "publish"), ==, 1);
+  teardown (&t);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/stream/stall/player-plays-again", test_player_stall_plays_again);
+  g_test_add_func ("/stream/stall/timeout-zero-disables", test_stall_timeout_zero);
+  g_test_add_func ("/stream/stall/publisher-no-packet-publishes-again",
+                   test_publisher_no_packet_publishes_again);
+  g_test_add_func ("/stream/stall/publisher-no-retry-fails", test_publisher_no_retry);
+  return g_test_run ();
+}
