@@ -1,5 +1,7 @@
-# e2e.bash: sourced by the end-to-end suites (tests/e2e/*.sh; not a suite
-# itself: not *.sh). Run from the repository ($AMS_TOP).
+# e2e.bash: sourced by the end-to-end suites that run amsclient against a
+# private ams-mini-server (tests/e2e/*.sh but server-signalling, which uses
+# common.bash; tests/build/gir.sh and samples.sh); not a suite itself: not
+# *.sh. Run from the repository ($AMS_TOP).
 #
 # Sets A (amsclient) and S (ams-mini-server), tmp (a directory removed on
 # exit) and pids (processes killed on exit, by PID, then waited for), TAP
