@@ -91,10 +91,25 @@ def tag(resdir, section, row, subrow=None):
     elif section == "ttff" and row in ("sdk", "sdk-tuned", "sdk-nofs"):
         inner = [o for _, o in objs if "warm_ms" in o]
         if inner:
-            rec.update({k: inner[-1].get(k) for k in ("cold_ms", "warm_ms", "from_exec_ms")})
+            rec.update({k: inner[-1].get(k) for k in ("cold_ms", "warm_ms", "from_exec_ms", "phases")})
     elif section == "ttff":
         rec["ms"] = rs.get("first_ms")
+        if row.startswith("play"):
+            rec["phases"] = cli_phases(objs)
     append(resdir, section, rec)
+
+
+def cli_phases(objs):
+    """ms since exec of the first connected, offer, DTLS connected and
+    first-frame events of an amsclient --json run stamped by runstat."""
+    names = {"connected": "connected", "takeConfiguration": "offer", "first-frame": "frame"}
+    out = {}
+    for t, o in objs:
+        ev = o.get("event")
+        key = "dtls" if ev == "dtls-state" and o.get("state") == "connected" else names.get(ev)
+        if key and t is not None and key not in out:
+            out[key] = t
+    return out
 
 
 def iso_s(text):
@@ -287,8 +302,34 @@ def print_ttff(recs):
         keys = ("offer_ms", "answer_ms", "ice_connected_ms", "first_rtp_ms", "first_frame_ms")
         print("  pair phases, medians (ms from pipeline creation): " + ", ".join(
             f"{k[:-3]} {statistics.median(p[k] for p in phases):.0f}" for k in keys))
+    phase_lines(by)
     for line in print_after:
         print(line)
+
+
+def phase_lines(by):
+    """Where the plays' time goes, medians: the CLI rows from their --json
+    events (ms since exec), the SDK's warm plays from sdk-play's phases (ms
+    since the request)."""
+    def med(vals):
+        vals = [v for v in vals if v is not None]
+        return f"{statistics.median(vals):.0f}" if vals else "—"
+    for row in ("play", "play-keygen", "play-nofs", "play-tuned"):
+        ph = [r["phases"] for r in by.get(row, []) if r.get("phases") and "frame" in r["phases"]]
+        if not ph:
+            continue
+        def span(a, b):
+            return med([p[b] - p[a] for p in ph if a in p and b in p])
+        print(f"  {row} phases, medians (ms): exec→WebSocket connected {med([p.get('connected') for p in ph])}, "
+              f"→ offer received {span('connected', 'offer')}, offer → DTLS connected {span('offer', 'dtls')}, "
+              f"DTLS connected → first frame {span('dtls', 'frame')} (n={len(ph)})")
+    for row in ("sdk", "sdk-nofs", "sdk-tuned"):
+        warm = [p for r in by.get(row, []) for p in (r.get("phases") or [])[1:]
+                if "first-frame" in p and "dtls-state:connected" in p]
+        if warm:
+            print(f"  {row} warm phases, medians (ms since the request): DTLS connected "
+                  f"{med([p['dtls-state:connected'] for p in warm])}, first frame "
+                  f"{med([p['first-frame'] for p in warm])} (n={len(warm)})")
 
 
 SERVER_NAMES = {"mini": "ams-mini-server", "node": "Node + ws", "lws-uv": "lws echo (libuv)",

@@ -15,10 +15,11 @@
  * process's DTLS key from PATH (ams_media_set_dtls_key_cache; off otherwise,
  * as in the SDK); --gap is the pause between two plays (300 ms).
  *
- * Prints one JSON line: {"cold_ms":..., "warm_ms":[...], "from_exec_ms":...}
- * where each figure is ms from ams_stream_start() to the stream's
- * "video-frame" signal with count 1, and from_exec_ms is the first frame of
- * the first play counted from main().  Exits 1 on error or timeout.
+ * Prints one JSON line: {"cold_ms":..., "warm_ms":[...], "from_exec_ms":...,
+ * "phases":[...]} where each figure is ms from ams_stream_start() to the
+ * stream's "video-frame" signal with count 1, from_exec_ms is the first frame
+ * of the first play counted from main(), and phases holds per play the first
+ * time of each stream event ("ice-state:connected", "started", ...).  Exits 1 on error or timeout.
  */
 #include <amsclient/amsclient.h>
 #include <stdio.h>
@@ -36,6 +37,8 @@ typedef struct {
   guint gap_ms;
   gint64 t_main, t_request, first_from_exec_us;
   GArray *ms;                   /* double per play */
+  GString *phases;              /* per play: {"event[:state]": ms since the request, ...} */
+  GHashTable *seen;             /* the current play's phases already recorded */
   gboolean failed;
   guint timer;
 } Bench;
@@ -78,6 +81,26 @@ on_video_frame (AmsStream *stream, guint64 count, guint width, guint height, gpo
   g_idle_add (next_play, b);
 }
 
+/* The first time of each event (ICE, DTLS and peer states, started...) of
+ * the current play, in ms since its request: where a play's time goes. */
+static void
+on_event (AmsStream *stream, AmsEvent *event, gpointer data)
+{
+  Bench *b = data;
+  if (stream != b->stream)
+    return;
+  const char *state = ams_event_get_string (event, "state");
+  char *key = state ? g_strdup_printf ("%s:%s", ams_event_get_name (event), state)
+                    : g_strdup (ams_event_get_name (event));
+  if (g_hash_table_contains (b->seen, key)) {
+    g_free (key);
+    return;
+  }
+  g_string_append_printf (b->phases, "%s\"%s\":%.1f", g_hash_table_size (b->seen) ? "," : "",
+                          key, (g_get_monotonic_time () - b->t_request) / 1000.0);
+  g_hash_table_add (b->seen, key);
+}
+
 static void
 on_error (AmsStream *stream, const GError *error, gpointer data)
 {
@@ -99,6 +122,17 @@ start_play (Bench *b)
   b->stream = ams_stream_new (b->client, AMS_STREAM_PLAY, b->stream_id, &options);
   g_signal_connect (b->stream, "video-frame", G_CALLBACK (on_video_frame), b);
   g_signal_connect (b->stream, "error", G_CALLBACK (on_error), b);
+  g_signal_connect (b->stream, "event", G_CALLBACK (on_event), b);
+  if (b->seen)
+    g_string_append (b->phases, "},");
+  g_string_append (b->phases, "{");
+  g_clear_pointer (&b->seen, g_hash_table_unref);
+  b->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* When this play's request goes out, in ms since main(): ties the phases
+   * to other logs of the process (GST_DEBUG's clock starts near main()). */
+  g_string_append_printf (b->phases, "\"request-since-main\":%.1f",
+                          (g_get_monotonic_time () - b->t_main) / 1000.0);
+  g_hash_table_add (b->seen, g_strdup ("request-since-main"));
   GError *error = NULL;
   b->t_request = g_get_monotonic_time ();
   if (!ams_stream_start (b->stream, &error)) {
@@ -170,6 +204,7 @@ main (int argc, char **argv)
   GError *error = NULL;
   b.loop = g_main_loop_new (NULL, FALSE);
   b.ms = g_array_new (FALSE, FALSE, sizeof (double));
+  b.phases = g_string_new ("[");
   b.client = ams_client_new (url, NULL, &error);
   if (!b.client || !ams_client_connect (b.client, &error)) {
     g_printerr ("sdk-play: %s\n", error ? error->message : "cannot connect");
@@ -203,7 +238,9 @@ main (int argc, char **argv)
   printf (",\"warm_ms\":[");
   for (guint i = 1; i < b.ms->len; i++)
     printf ("%s%.1f", i > 1 ? "," : "", g_array_index (b.ms, double, i));
-  printf ("]}\n");
+  printf ("],\"phases\":%s%s]}\n", b.phases->str, b.seen ? "}" : "");
+  g_string_free (b.phases, TRUE);
+  g_clear_pointer (&b.seen, g_hash_table_unref);
   g_array_unref (b.ms);
   g_main_loop_unref (b.loop);
   return rc;
