@@ -29,39 +29,6 @@ typedef struct {
   guint64        received;
 } CliConference;
 
-/* The media options of the command line (strings borrowed from @options). */
-static void
-media_options (AmsMediaOptions *media, CliOptions *options)
-{
-  ams_media_options_init (media);
-  media->video = !cli_options_get_bool (options, CLI_OPT_NO_VIDEO);
-  media->audio = !cli_options_get_bool (options, CLI_OPT_NO_AUDIO);
-  media->video_source = cli_options_get_string (options, CLI_OPT_VIDEO_SOURCE);
-  media->audio_source = cli_options_get_string (options, CLI_OPT_AUDIO_SOURCE);
-  media->file = cli_options_get_string (options, CLI_OPT_FILE);
-  media->video_codec = cli_options_get_string (options, CLI_OPT_CODEC);
-  media->video_sink = cli_options_get_string (options, CLI_OPT_VIDEO_SINK);
-  media->audio_sink = cli_options_get_string (options, CLI_OPT_AUDIO_SINK);
-  if (cli_options_is_set (options, CLI_OPT_BITRATE))
-    media->video_bitrate_kbps = (guint) cli_options_get_int (options, CLI_OPT_BITRATE);
-  if (cli_options_is_set (options, CLI_OPT_WIDTH))
-    media->width = (guint) cli_options_get_int (options, CLI_OPT_WIDTH);
-  if (cli_options_is_set (options, CLI_OPT_HEIGHT))
-    media->height = (guint) cli_options_get_int (options, CLI_OPT_HEIGHT);
-  if (cli_options_is_set (options, CLI_OPT_FPS))
-    media->framerate = (guint) cli_options_get_int (options, CLI_OPT_FPS);
-  if (cli_options_is_set (options, CLI_OPT_LATENCY))
-    media->latency_ms = (gint) cli_options_get_int (options, CLI_OPT_LATENCY);
-  if (cli_options_is_set (options, CLI_OPT_FAST_START)) {
-    gint64 packets = cli_options_get_int (options, CLI_OPT_FAST_START);
-    media->fast_start_packets = packets ? (gint) packets : -1;  /* 0 on the command line: off */
-  }
-  media->ice_servers = cli_options_get_strv (options, CLI_OPT_ICE_SERVER);
-  media->ice_filter = cli_options_get_string (options, CLI_OPT_ICE_FILTER);
-  media->stats_interval_ms =
-      (guint) (cli_options_get_double (options, CLI_OPT_STATS_INTERVAL) * 1000);
-}
-
 /* ------------------------------------------------------------ the end */
 
 /* Prints participant @id's video figures as a @name event; @stats gets them. */
@@ -319,7 +286,7 @@ cli_conference_run (const CliMediaRequest *request)
   if (cli_options_is_set (request->options, CLI_OPT_FRAMES))
     c.frames_goal = cli_options_get_int (request->options, CLI_OPT_FRAMES);
 
-  media_options (&media, request->options);
+  cli_media_options_init (&media, request->options);
   c.conference = ams_conference_new (cli_session_get_client (session), request->room,
                                      request->multitrack ? AMS_CONFERENCE_MULTITRACK
                                                          : AMS_CONFERENCE_LEGACY,

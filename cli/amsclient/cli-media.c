@@ -70,9 +70,8 @@ cli_media_publish_params_init (AmsPublishParams *params, CliOptions *options,
   params->audio = !cli_options_get_bool (options, CLI_OPT_NO_AUDIO);
 }
 
-/* The media options of the command line (strings borrowed from @options). */
-static void
-media_options_from_cli (AmsMediaOptions *media, CliOptions *options, const CliMediaRequest *request)
+void
+cli_media_options_init (AmsMediaOptions *media, CliOptions *options)
 {
   ams_media_options_init (media);
   media->video = !cli_options_get_bool (options, CLI_OPT_NO_VIDEO);
@@ -83,8 +82,6 @@ media_options_from_cli (AmsMediaOptions *media, CliOptions *options, const CliMe
   media->video_codec = cli_options_get_string (options, CLI_OPT_CODEC);
   media->video_sink = cli_options_get_string (options, CLI_OPT_VIDEO_SINK);
   media->audio_sink = cli_options_get_string (options, CLI_OPT_AUDIO_SINK);
-  media->record_path = cli_options_get_string (options, CLI_OPT_RECORD);
-  media->no_decode = cli_options_get_bool (options, CLI_OPT_NO_DECODE);
   if (cli_options_is_set (options, CLI_OPT_BITRATE))
     media->video_bitrate_kbps = (guint) cli_options_get_int (options, CLI_OPT_BITRATE);
   if (cli_options_is_set (options, CLI_OPT_WIDTH))
@@ -103,6 +100,16 @@ media_options_from_cli (AmsMediaOptions *media, CliOptions *options, const CliMe
   media->ice_filter = cli_options_get_string (options, CLI_OPT_ICE_FILTER);
   media->stats_interval_ms =
       (guint) (cli_options_get_double (options, CLI_OPT_STATS_INTERVAL) * 1000);
+}
+
+/* The media options of the command line (strings borrowed from @options):
+ * the shared ones, then those of publish, play and p2p. */
+static void
+media_options_from_cli (AmsMediaOptions *media, CliOptions *options, const CliMediaRequest *request)
+{
+  cli_media_options_init (media, options);
+  media->record_path = cli_options_get_string (options, CLI_OPT_RECORD);
+  media->no_decode = cli_options_get_bool (options, CLI_OPT_NO_DECODE);
   if (cli_options_is_set (options, CLI_OPT_RETRY_INTERVAL)) {
     media->play_retry_interval_ms =
         (guint) (cli_options_get_double (options, CLI_OPT_RETRY_INTERVAL) * 1000);

@@ -33,6 +33,11 @@ typedef struct {
 void cli_media_publish_params_init (AmsPublishParams *params, CliOptions *options,
                                     const char *stream_id);
 
+/* Fills @media with the media options every media command shares (sources,
+ * sinks, codec, size, rate, latency, ICE, statistics); strings are borrowed
+ * from @options. */
+void cli_media_options_init (AmsMediaOptions *media, CliOptions *options);
+
 /* Runs @request until it ends, --duration or --frames is reached, or a
  * signal stops it; returns the exit status. */
 int cli_media_session_run (const CliMediaRequest *request);
