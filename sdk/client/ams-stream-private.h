@@ -62,10 +62,11 @@ struct _AmsStream {
   gboolean         prebuilt;        /* play: @peer built before the offer, not used yet */
   gboolean         has_started;     /* started at least once: a broken media path is
                                        recovered (publish, play) */
-  /* A publish_finished / play_finished before the answer to our request
-   * may end an earlier session: our own (end_pending: we sent `stop` to
-   * publish or play again), or, on the socket the stream started on, one
-   * that another stream of this id stopped just before. */
+  /* A publish_finished / play_finished may end an earlier session: ours,
+   * while the request to publish or play again waits (end_pending: for the
+   * server's answer to our `stop`), or, before the first answer on the
+   * socket the stream started on, one that another stream of this id
+   * stopped just before (earlier_end_possible). */
   gboolean         end_pending;
   gint64           end_sent_us;
   gboolean         earlier_end_possible;

@@ -334,13 +334,14 @@ on_stop (AmsClient *client, AmsEvent *event, const char *stream_id, gpointer dat
 static gboolean
 ends_earlier_session (AmsStream *self)
 {
-  if (self->offered)
-    return FALSE;
-  if (self->end_pending) {
+  /* Our new request is not sent yet (it waits for this very message when
+   * we sent `stop`; after a server error, the server may still send the
+   * end of the session it ended). */
+  if (self->retry_source != NULL) {
     self->end_pending = FALSE;   /* acknowledged: the new request may go */
     return TRUE;
   }
-  return self->earlier_end_possible;
+  return !self->offered && self->earlier_end_possible;
 }
 
 static void

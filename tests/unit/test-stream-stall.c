@@ -10,8 +10,8 @@
  * - stall_timeout_ms 0: the same loss goes unnoticed (no event, no stop, no
  *   second play);
  * - a started publisher that the server ends with
- *   noPacketReceivedForTimeoutDuration publishes the same request again
- *   after the retry interval, with backoff while it does not start again;
+ *   noPacketReceivedForTimeoutDuration (and publish_finished) publishes the
+ *   same request again after the retry interval, with backoff while it does not start again;
  *   with publish_retry_interval_ms 0 it fails as before. */
 #include <amsclient/amsclient.h>
 #include "helpers/scripted-server.h"
@@ -438,6 +438,9 @@ test_publisher_no_packet_publishes_again (void)
   /* The server saw no packets for its timeout: the publish is over there. */
   gint64 t0 = g_get_monotonic_time ();
   send_error (t.ws, "noPacketReceivedForTimeoutDuration", "p1");
+  /* As ams-mini-server does: the end of that session follows the error;
+   * it is not the end of the stream. */
+  scripted_send_notification (t.ws, "publish_finished", "p1");
   Want again = { &t, .count = 2, .command = "publish" };
   g_assert_true (ws_peer_wait (NULL, commands_at_least, &again, TIMEOUT_MS));
   gint64 waited_ms = (g_get_monotonic_time () - t0) / 1000;
