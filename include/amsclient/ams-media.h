@@ -30,7 +30,8 @@ G_BEGIN_DECLS
  * prime search before its first stream can connect. GStreamer makes this key
  * once per process, when the first stream (or ams_stream_new(), which starts
  * it in the background) needs it; a process whose file is missing, unreadable,
- * corrupt, of another size or too old generates the key as usual and writes
+ * corrupt, of another size, too old, or not private to the user (another
+ * owner, or readable by others) generates the key as usual and writes
  * it (directory created with mode 0700, file mode 0600, replaced atomically),
  * so the next process finds it. Only that one key comes from the file: any
  * other RSA key generation of the process, the application's own included,

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define KEY_BITS 2048
 #define CACHE_FILE_NAME "dtls-rsa2048.pem"
@@ -162,6 +163,11 @@ load_cached_key (const char *path, guint days, const char **why)
   }
   if (!S_ISREG (st.st_mode) || st.st_size <= 0 || st.st_size > MAX_FILE_SIZE) {
     *why = "the cache is not a key file";
+    return NULL;
+  }
+  /* A key others could read, or could have planted, is not a secret. */
+  if (st.st_uid != getuid () || (st.st_mode & 077)) {
+    *why = "the cached key is not private to this user";
     return NULL;
   }
   gint64 age_s = g_get_real_time () / G_USEC_PER_SEC - (gint64) st.st_mtime;

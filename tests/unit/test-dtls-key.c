@@ -442,6 +442,26 @@ prepare_too_old (const char *path)
   g_assert_cmpint (g_utime (path, &times), ==, 0);
 }
 
+/* A valid key that others may read is not used (and is replaced). */
+static void
+prepare_readable_by_others (const char *path)
+{
+  EVP_PKEY *key = generate_key (2048);
+  write_key (path, key);
+  EVP_PKEY_free (key);
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+}
+
+static void
+test_not_private_replaced (void)
+{
+  if (g_test_subprocess ()) {
+    child_generate_default_path ();
+    return;
+  }
+  replaced_case (prepare_readable_by_others);
+}
+
 static void
 test_corrupt_replaced (void)
 {
@@ -497,6 +517,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dtls-key/corrupt", test_corrupt_replaced);
   g_test_add_func ("/dtls-key/wrong-size", test_wrong_size_replaced);
   g_test_add_func ("/dtls-key/too-old", test_too_old_replaced);
+  g_test_add_func ("/dtls-key/not-private", test_not_private_replaced);
   g_test_add_func ("/dtls-key/off", test_off_writes_nothing);
   return g_test_run ();
 }
