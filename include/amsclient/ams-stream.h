@@ -436,7 +436,8 @@ AMS_API const GError *ams_stream_get_error (AmsStream *self);
  * "peer-joined"    ()  a call: the other peer is there (offer or start)
  * "peer-left"      ()  a call: the other peer left (server `stop`)
  * "video-frame"    (guint64 count, guint width, guint height)  each decoded
- *                  frame; count from 1 per media session
+ *                  frame (with no_decode: each depayloaded frame); count
+ *                  from 1 per media session
  * "video-sample"   (GstSample *sample)  with @video_samples only
  * "data-channel"   (gboolean open)
  * "data"           (GBytes *data, gboolean is_binary)  text is UTF-8 and

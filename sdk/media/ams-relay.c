@@ -1,12 +1,15 @@
-/* ams-relay.c: publisher webrtcbin -> tee -> leaky queue -> player webrtcbin,
- * per published stream, in one pipeline, RTP forwarded as it arrives.
+/* ams-relay.c: publisher webrtcbin -> tee -> player webrtcbin, per published
+ * stream, in one pipeline, RTP forwarded as it arrives by the thread that
+ * received it.
  *
  * Facts this relies on (measured, see the stack notes): request the player's
  * webrtcbin sink pad first and then set its transceiver (else 1.22 makes a
  * second m-line); take codec-preferences from the publisher's negotiated SDP
- * (the relay's input caps only exist once RTP flows); a leaky queue per player
- * because webrtcbin blocks its sink pads until connected; a keyframe request
- * when a player connects, coalesced on the trailing edge. */
+ * (the relay's input caps only exist once RTP flows); each player's tee pad
+ * drops buffers until the player is connected, because webrtcbin blocks its
+ * sink pads until its DTLS is up (a queue per player would also do, at the
+ * cost of one thread and one wake-up per packet and player); a keyframe
+ * request when a player connects, coalesced on the trailing edge. */
 #define GST_USE_UNSTABLE_API
 #include "media/ams-relay.h"
 
@@ -38,8 +41,8 @@ typedef struct {
   Stream     *stream;
   char       *key;
   AmsPeer    *peer;
-  GstElement *queues[2];
   GstPad     *tee_pads[2];
+  gint       *gate;           /* atomic rc box, shared with the branch probes: 1 once connected */
   gboolean    connected;
 } Player;
 
@@ -340,8 +343,10 @@ player_on_state (AmsPeer *peer, AmsPeerStateKind kind, int state, gpointer data)
       p->connected)
     return;
   p->connected = TRUE;
-  /* Asking when the player is created is too early: the keyframe is lost
-   * before its DTLS is up. */
+  /* Media flows from now on; the keyframe asked below is the first thing it
+   * gets. Asking when the player is created is too early: the keyframe is
+   * lost before its DTLS is up. */
+  g_atomic_int_set (p->gate, 1);
   request_keyframe (p->stream);
   if (p->relay->cb.player_connected)
     p->relay->cb.player_connected (p->relay, p->stream->id, p->key, p->relay->user_data);
@@ -409,6 +414,17 @@ fill_peer_options (AmsRelay *relay, AmsPeerOptions *o, AmsPeerRole role, Stream 
   o->latency_ms = relay->opts.latency_ms;
 }
 
+/* Streaming thread (the publisher's). A player's branch is the tee's own
+ * src pad linked straight into its webrtcbin: no queue and no thread per
+ * player, the packet is sent by the thread that received it. webrtcbin
+ * blocks buffers until its DTLS is up, so nothing passes before the player
+ * is connected: one player that never connects cannot stall the tee. */
+static GstPadProbeReturn
+gate_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return g_atomic_int_get ((gint *) data) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
 /* Builds the player's webrtcbin and branches and makes the offer. */
 static gboolean
 player_attach (Player *p, GError **error)
@@ -425,17 +441,10 @@ player_attach (Player *p, GError **error)
     return FALSE;
   GstElement *webrtc = ams_peer_get_webrtcbin (p->peer);
 
+  p->gate = g_atomic_rc_box_new0 (gint);
   for (int k = 0; k < 2; k++) {
     if (!stream->prefs[k])
       continue;
-    GstElement *queue = gst_element_factory_make ("queue", NULL);
-    /* Leaky: webrtcbin blocks until connected, and one stuck player must
-     * never stall the tee for the others. */
-    g_object_set (queue, "leaky", 2 /* downstream */, "max-size-buffers", 300,
-                  "max-size-bytes", 0, "max-size-time", (guint64) 0, NULL);
-    gst_bin_add (GST_BIN (stream->pipeline), queue);
-    p->queues[k] = queue;
-
     GstPad *sink = gst_element_request_pad_simple (webrtc, "sink_%u");
     GstWebRTCRTPTransceiver *trans = NULL;
     if (sink)
@@ -445,13 +454,14 @@ player_attach (Player *p, GError **error)
                     "codec-preferences", stream->prefs[k], NULL);
       gst_object_unref (trans);
     }
-    g_autoptr (GstPad) qsrc = gst_element_get_static_pad (queue, "src");
-    g_autoptr (GstPad) qsink = gst_element_get_static_pad (queue, "sink");
-    gboolean linked = sink && gst_pad_link (qsrc, sink) == GST_PAD_LINK_OK;
-    g_clear_object (&sink);
-    gst_element_sync_state_with_parent (queue);
     p->tee_pads[k] = gst_element_request_pad_simple (stream->tees[k], "src_%u");
-    if (!linked || !p->tee_pads[k] || gst_pad_link (p->tee_pads[k], qsink) != GST_PAD_LINK_OK) {
+    if (p->tee_pads[k])
+      gst_pad_add_probe (p->tee_pads[k], GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                         gate_probe, g_atomic_rc_box_acquire (p->gate),
+                         (GDestroyNotify) g_atomic_rc_box_release);
+    gboolean linked = sink && p->tee_pads[k] && gst_pad_link (p->tee_pads[k], sink) == GST_PAD_LINK_OK;
+    g_clear_object (&sink);
+    if (!linked) {
       g_set_error (error, AMS_ERROR, AMS_ERROR_MEDIA, "cannot link player %s to stream %s",
                    p->key, stream->id);
       return FALSE;
@@ -471,13 +481,12 @@ player_detach_and_free (Player *p)
       gst_object_unref (p->tee_pads[k]);
     }
   }
-  g_clear_pointer (&p->peer, ams_peer_free);
-  for (int k = 0; k < 2; k++) {
-    if (p->queues[k]) {
-      gst_element_set_state (p->queues[k], GST_STATE_NULL);
-      gst_bin_remove (GST_BIN (stream->pipeline), p->queues[k]);
-    }
+  if (p->gate) {
+    /* a push in flight may still pass; webrtcbin going to NULL waits for it */
+    g_atomic_int_set (p->gate, 0);
+    g_atomic_rc_box_release (p->gate);
   }
+  g_clear_pointer (&p->peer, ams_peer_free);
   g_free (p->key);
   g_free (p);
 }
