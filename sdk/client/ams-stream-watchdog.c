@@ -162,7 +162,8 @@ judge (AmsStream *self, const Sample *sample)
      * publisher with no report at all within the window is stalled too. */
     gboolean sampled = self->watch_sampled;
     self->watch_sampled = TRUE;
-    if (sample->value != self->watch_value) {
+    /* webrtcbin drops the stats of a source it timed out: no report then. */
+    if (sample->have_reports && sample->value != self->watch_value) {
       /* Two reports seen arriving: the time between them is an interval. */
       if (self->watch_armed)
         self->watch_gap_us = MAX (self->watch_gap_us, now - self->watch_moved_us);
@@ -181,13 +182,15 @@ judge (AmsStream *self, const Sample *sample)
 
   /* A player: from the first packet on (a play whose media never came is
    * left to ICE and to the server). */
-  if (!self->watch_armed || sample->value != self->watch_value) {
-    self->watch_armed = sample->value != 0;
+  if (sample->value > self->watch_value) {
+    self->watch_armed = TRUE;
     self->watch_value = sample->value;
     self->watch_moved_us = now;
     return;
   }
-  if (now - self->watch_moved_us >= timeout_us)
+  /* Fewer: a source timed out (its stats go) or a track went; not media. */
+  self->watch_value = sample->value;
+  if (self->watch_armed && now - self->watch_moved_us >= timeout_us)
     stall (self, "no-media", self->watch_moved_us, AMS_ERROR_TIMEOUT);
 }
 

@@ -111,7 +111,13 @@ run_cut() {
   echo "# cut: $CUT_PROTO packets for ${SECS}s ($KIND)"
   CLI=(--url "$URL" --json --ice-filter udp,ipv4,host --stats-interval 0.5 --ping-interval 1
        --reconnect --reconnect-delay 0.25 --reconnect-max-delay 1)
+  # The silent cut: the publisher's watchdog waits longer than the
+  # player's, so that each one notices by itself (a publisher that stops
+  # first ends the play on the server, and the player is told instead).
+  local pub_extra=()
+  [ "$KIND" = udp-silent ] && pub_extra=(--stall-timeout 8)
   ip netns exec "$NS_CLI" "$AMSCLIENT_BIN" publish "${CLI[@]}" --stream "$STREAM" --republish-interval 0.25 \
+    "${pub_extra[@]}" \
     >"$TMP/pub.$KIND.json" 2>"$TMP/pub.$KIND.err" &
   PUB=$!; PIDS+=("$PUB")
   if ! wait_msg "$TMP/pub.$KIND.json" 20 event=publish_started streamId="$STREAM"; then
@@ -165,8 +171,14 @@ run_cut() {
       all) check "[$KIND] the $who detected the cut (ICE state or keepalive)" detected "$f" ;;
       udp) check "[$KIND] the $who detected the cut or was told by the server" \
              detected_or_told "$f" ;;
-      udp-silent) check "[$KIND] the $who detected the stall itself (media-stalled)" \
-             has_msg "$f" event=media-stalled streamId="$STREAM" ;;
+      # Noticed by the watchdog itself, not by a later attempt's ICE failure.
+      udp-silent) if [ $who = publisher ]; then
+                    check "[$KIND] the publisher detected the stall itself (media-stalled: no receiver reports)" \
+                      bash -c 'grep -q "\"event\":\"media-stalled\".*\"reason\":\"no-receiver-report" "$0"' "$f"
+                  else
+                    check "[$KIND] the player detected the stall itself (media-stalled: no-media)" \
+                      has_msg "$f" event=media-stalled streamId="$STREAM" reason=no-media
+                  fi ;;
     esac
   done
   for f in pub play; do
