@@ -162,6 +162,12 @@ interop: all
 soak: all
 	@BUILD=$(BUILD) LOAD_SECONDS=$(or $(LOAD_SECONDS),60) TESTS=tests/load/ tests/run-tests.sh
 
+# The unit tests under valgrind, and the end-to-end suites with amsclient and
+# ams-mini-server under it (tests/helpers/valgrind-wrap.sh): any memory error
+# or definite leak fails the suite. The default set of e2e suites is
+# VALGRIND_SUITES in tests/run-tests.sh (relay-fanout and conference-multitrack,
+# the suites with the most WebRTC peers at once, are left out to bound the
+# run); TESTS=... picks others. Slow: an hour or more on two cores.
 valgrind: all tests
 	@BUILD=$(BUILD) AMS_VALGRIND=1 tests/run-tests.sh
 
