@@ -22,6 +22,11 @@
 #define TICK_MS 1000
 #define VIDEO 0
 #define AUDIO 1
+/* A player's media passes once both are set. */
+#define GATE_CONNECTED 1   /* the peer connection is connected (keyframe asked then) */
+#define GATE_KEYED     2   /* its DTLS-SRTP encoder has its key: webrtcbin's block is gone */
+#define GATE_OPEN      (GATE_CONNECTED | GATE_KEYED)
+#define GATE_DATA      "ams-relay-gate"
 
 typedef struct _Stream Stream;
 
@@ -42,7 +47,7 @@ typedef struct {
   char       *key;
   AmsPeer    *peer;
   GstPad     *tee_pads[2];
-  gint       *gate;           /* atomic rc box, shared with the branch probes: 1 once connected */
+  gint       *gate;           /* atomic rc box shared with the branch probes: GATE_* bits */
   gboolean    connected;
 } Player;
 
@@ -63,6 +68,9 @@ struct _Stream {
   GPtrArray   *taps;          /* Tap* */
   GSource     *keyframe_timer;
   guint        keyframe_requests;
+  guint        players_joined;
+  gint         upstream_keyframes;   /* atomic: requests that went to the publisher */
+  gint         player_keyframes;     /* atomic: players' own requests, coalesced */
   gint64       last_keyframe_us;
 
   /* Written on streaming threads. */
@@ -273,9 +281,11 @@ push_keyframe_request (Stream *stream)
   if (!stream->tees[VIDEO])
     return;
   g_autoptr (GstPad) sink = gst_element_get_static_pad (stream->tees[VIDEO], "sink");
-  /* Upstream through the publisher's webrtcbin, which turns it into a PLI/FIR. */
-  gst_pad_push_event (sink, gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
-                                                                         TRUE, 0));
+  /* Upstream through the publisher's webrtcbin, which turns it into a PLI/FIR;
+   * marked so that keyframe_probe lets it pass. */
+  GstEvent *event = gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0);
+  gst_structure_set (gst_event_writable_structure (event), "ams-relay", G_TYPE_BOOLEAN, TRUE, NULL);
+  gst_pad_push_event (sink, event);
   stream->keyframe_requests++;
   stream->last_keyframe_us = g_get_monotonic_time ();
 }
@@ -308,6 +318,27 @@ request_keyframe (Stream *stream)
   stream->keyframe_timer = attach_timeout (stream->relay, (guint) ((window - since) / 1000) + 1,
                                            keyframe_fire, stream_ref (stream),
                                            (GDestroyNotify) stream_unref);
+}
+
+/* Streaming thread (a player's, or ours from push_keyframe_request):
+ * keyframe requests on their way to the publisher. A player's own PLI/FIR
+ * joins the relay's coalesced request instead: every keyframe reaches every
+ * player, so 100 players joining cost the publisher a few keyframes, not 100. */
+static GstPadProbeReturn
+keyframe_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Stream *stream = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (!gst_video_event_is_force_key_unit (event))
+    return GST_PAD_PROBE_OK;
+  const GstStructure *s = gst_event_get_structure (event);
+  if (s && gst_structure_has_field (s, "ams-relay")) {
+    g_atomic_int_inc (&stream->upstream_keyframes);
+    return GST_PAD_PROBE_OK;
+  }
+  g_atomic_int_inc (&stream->player_keyframes);
+  stream_call (stream, request_keyframe);
+  return GST_PAD_PROBE_DROP;
 }
 
 /* ------------------------------------------------------------ players */
@@ -346,7 +377,7 @@ player_on_state (AmsPeer *peer, AmsPeerStateKind kind, int state, gpointer data)
   /* Media flows from now on; the keyframe asked below is the first thing it
    * gets. Asking when the player is created is too early: the keyframe is
    * lost before its DTLS is up. */
-  g_atomic_int_set (p->gate, 1);
+  g_atomic_int_or ((guint *) p->gate, GATE_CONNECTED);
   request_keyframe (p->stream);
   if (p->relay->cb.player_connected)
     p->relay->cb.player_connected (p->relay, p->stream->id, p->key, p->relay->user_data);
@@ -422,7 +453,71 @@ fill_peer_options (AmsRelay *relay, AmsPeerOptions *o, AmsPeerRole role, Stream 
 static GstPadProbeReturn
 gate_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  return g_atomic_int_get ((gint *) data) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+  return g_atomic_int_get ((gint *) data) == GATE_OPEN ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
+/* DTLS thread: webrtcbin unblocks its RTP path on the same signal, in a
+ * handler connected before this one. "Connected" alone is not enough: it is
+ * reported from another thread and could come first, and a push into the
+ * still-blocked path would hold the tee's thread, every player's media. */
+static void
+on_key_set (GstElement *dtlssrtpenc, gpointer gate)
+{
+  g_atomic_int_or ((guint *) gate, GATE_KEYED);
+}
+
+static void
+watch_encoder (GstElement *element, gint *gate)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  if (!factory || g_strcmp0 (GST_OBJECT_NAME (factory), "dtlssrtpenc") != 0)
+    return;
+  if (g_object_get_data (G_OBJECT (element), GATE_DATA))
+    return;   /* seen already */
+  g_object_set_data (G_OBJECT (element), GATE_DATA, gate);
+  g_signal_connect_data (element, "on-key-set", G_CALLBACK (on_key_set),
+                         g_atomic_rc_box_acquire (gate),
+                         (GClosureNotify) (void (*) (void)) g_atomic_rc_box_release, 0);
+}
+
+/* Any thread: an element was added somewhere in the stream's pipeline; a
+ * DTLS-SRTP encoder inside a player's webrtcbin gets watched. */
+static void
+on_deep_element_added (GstBin *pipeline, GstBin *sub_bin, GstElement *element, gpointer data)
+{
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (element));
+  while (parent) {
+    gint *gate = g_object_get_data (G_OBJECT (parent), GATE_DATA);
+    if (gate && GST_IS_BIN (parent)) {
+      watch_encoder (element, gate);
+      gst_object_unref (parent);
+      return;
+    }
+    GstObject *up = gst_object_get_parent (parent);
+    gst_object_unref (parent);
+    parent = up;
+  }
+}
+
+/* The encoders webrtcbin made before the gate was attached (the data
+ * channel's transport is made with the peer). */
+static void
+watch_existing_encoders (GstElement *webrtc, gint *gate)
+{
+  g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (webrtc));
+  GValue item = G_VALUE_INIT;
+  for (;;) {
+    GstIteratorResult r = gst_iterator_next (it, &item);
+    if (r == GST_ITERATOR_OK) {
+      watch_encoder (g_value_get_object (&item), gate);
+      g_value_reset (&item);
+    } else if (r == GST_ITERATOR_RESYNC) {
+      gst_iterator_resync (it);   /* watching twice is harmless */
+    } else {
+      break;
+    }
+  }
+  g_value_unset (&item);
 }
 
 /* Builds the player's webrtcbin and branches and makes the offer. */
@@ -442,6 +537,9 @@ player_attach (Player *p, GError **error)
   GstElement *webrtc = ams_peer_get_webrtcbin (p->peer);
 
   p->gate = g_atomic_rc_box_new0 (gint);
+  g_object_set_data_full (G_OBJECT (webrtc), GATE_DATA, g_atomic_rc_box_acquire (p->gate),
+                          (GDestroyNotify) g_atomic_rc_box_release);
+  watch_existing_encoders (webrtc, p->gate);
   for (int k = 0; k < 2; k++) {
     if (!stream->prefs[k])
       continue;
@@ -467,6 +565,7 @@ player_attach (Player *p, GError **error)
       return FALSE;
     }
   }
+  stream->players_joined++;
   return ams_peer_create_offer (p->peer, error);
 }
 
@@ -743,6 +842,8 @@ ams_relay_add_publisher (AmsRelay *relay, const char *stream_id, const char *key
   stream->taps = g_ptr_array_new ();
   stream->pipeline = gst_pipeline_new (NULL);
   gst_object_ref_sink (stream->pipeline);
+  g_signal_connect (stream->pipeline, "deep-element-added", G_CALLBACK (on_deep_element_added),
+                    NULL);
   for (int k = 0; k < 2; k++) {
     if (!has[k])
       continue;
@@ -750,6 +851,10 @@ ams_relay_add_publisher (AmsRelay *relay, const char *stream_id, const char *key
     stream->tees[k] = gst_element_factory_make ("tee", NULL);
     g_object_set (stream->tees[k], "allow-not-linked", TRUE, NULL);
     gst_bin_add (GST_BIN (stream->pipeline), stream->tees[k]);
+    if (k == VIDEO) {
+      g_autoptr (GstPad) sink = gst_element_get_static_pad (stream->tees[k], "sink");
+      gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, keyframe_probe, stream, NULL);
+    }
   }
   GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (stream->pipeline));
   stream->bus_source = gst_bus_create_watch (bus);
@@ -815,6 +920,11 @@ stream_teardown (Stream *stream, gboolean report)
     g_source_destroy (stream->bus_source);
     g_clear_pointer (&stream->bus_source, g_source_unref);
   }
+  /* How well keyframe requests were coalesced (the bench reads it). */
+  g_info ("relay stream %s: %u players joined, %d keyframe requests from players, "
+          "%d sent to the publisher", stream->id, stream->players_joined,
+          g_atomic_int_get (&stream->player_keyframes),
+          g_atomic_int_get (&stream->upstream_keyframes));
   if (report && relay->cb.publisher_gone)
     relay->cb.publisher_gone (relay, stream->id, (const char * const *) keys->pdata,
                               relay->user_data);

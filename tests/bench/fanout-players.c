@@ -5,10 +5,12 @@
  * decoders fighting for the cores.
  *
  *   fanout-players --url ws://127.0.0.1:PORT/App/websocket --stream ID --players N
- *                  [--setup S] [--window S] [--latency MS] [--decode]
+ *                  [--setup S] [--window S] [--latency MS] [--decode] [--ramp MS]
  *                  [--server-pid PID] [--publisher-pid PID]
  *
- * All players start at once. Once every player has its first frame (or
+ * Players start --ramp ms apart (20 by default, 0: all at once): viewers
+ * arrive over time, and 100 ICE agents checking at once on two cores starve
+ * every process on the machine, the publisher first. Once every player has its first frame (or
  * after --setup seconds, 90 by default) a window of --window seconds (10)
  * opens: frames and bytes each player received in it, the process's own
  * CPU, and (when given) the server's and the publisher's CPU, threads and
@@ -51,10 +53,12 @@ struct _Bench {
   gint64 last_first_frame_us;
   double setup_s, window_s;
   int latency_ms;
+  guint ramp_ms, started;
   gboolean decode;
   int server_pid, publisher_pid;
   int phase;                   /* 0 setup, 1 window, 2 closing samples, 3 done */
   gint64 window_start_us, window_end_us;
+  gint64 window_start_real, window_end_real;   /* wall clock, to match other logs */
   double self_cpu[2], server_cpu[2], publisher_cpu[2];
   guint timer;
 };
@@ -223,6 +227,7 @@ close_window (gpointer data)
 {
   Bench *b = data;
   b->window_end_us = g_get_monotonic_time ();
+  b->window_end_real = g_get_real_time ();
   b->self_cpu[1] = self_cpu_s ();
   b->server_cpu[1] = b->server_pid ? proc_cpu_s (b->server_pid) : -1;
   b->publisher_cpu[1] = b->publisher_pid ? proc_cpu_s (b->publisher_pid) : -1;
@@ -240,6 +245,7 @@ open_window (Bench *b)
     g_source_remove (b->timer);
   b->phase = 1;
   b->window_start_us = g_get_monotonic_time ();
+  b->window_start_real = g_get_real_time ();
   for (guint i = 0; i < b->n; i++)
     b->players[i].frames_at_start = b->players[i].frames;
   b->self_cpu[0] = self_cpu_s ();
@@ -337,7 +343,8 @@ report (Bench *b)
     printf (",\"publisher_cpu_pct\":%.1f",
             window > 0 && b->publisher_cpu[0] >= 0
                 ? 100 * (b->publisher_cpu[1] - b->publisher_cpu[0]) / window : -1);
-  printf ("}\n");
+  printf (",\"window_start_epoch\":%.3f,\"window_end_epoch\":%.3f}\n",
+          b->window_start_real / 1e6, b->window_end_real / 1e6);
   fflush (stdout);
   g_free (fps);
   g_free (kbps);
@@ -346,13 +353,30 @@ report (Bench *b)
   g_free (connected);
 }
 
+/* Starts the next player; a timeout source while players remain. */
+static gboolean
+start_next (gpointer data)
+{
+  Bench *b = data;
+  if (b->started >= b->n)
+    return G_SOURCE_REMOVE;
+  Player *p = &b->players[b->started++];
+  GError *error = NULL;
+  if (!start_player (p, &error)) {
+    g_printerr ("fanout-players: player %u: %s\n", p->index, error ? error->message : "cannot start");
+    g_clear_error (&error);
+    p->failed = TRUE;
+  }
+  return b->started < b->n ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
 /* ------------------------------------------------------------ main */
 
 static int
 usage (void)
 {
   fprintf (stderr, "usage: fanout-players --url URL --stream ID --players 1..500 [--setup S] "
-           "[--window S] [--latency MS] [--decode] [--server-pid PID] [--publisher-pid PID]\n");
+           "[--window S] [--latency MS] [--decode] [--ramp MS] [--server-pid PID] [--publisher-pid PID]\n");
   return 2;
 }
 
@@ -363,6 +387,7 @@ main (int argc, char **argv)
   b.setup_s = 90;
   b.window_s = 10;
   b.latency_ms = -1;
+  b.ramp_ms = 20;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp (a, "--decode"))
@@ -381,6 +406,8 @@ main (int argc, char **argv)
       b.window_s = atof (v), i++;
     else if (!strcmp (a, "--latency"))
       b.latency_ms = atoi (v), i++;
+    else if (!strcmp (a, "--ramp"))
+      b.ramp_ms = (guint) CLAMP (atoi (v), 0, 10000), i++;
     else if (!strcmp (a, "--server-pid"))
       b.server_pid = atoi (v), i++;
     else if (!strcmp (a, "--publisher-pid"))
@@ -402,17 +429,15 @@ main (int argc, char **argv)
   b.t0 = g_get_monotonic_time ();
   int rc = 0;
   for (guint i = 0; i < b.n; i++) {
-    Player *p = &b.players[i];
-    p->bench = &b;
-    p->index = i;
-    GError *error = NULL;
-    if (!start_player (p, &error)) {
-      g_printerr ("fanout-players: player %u: %s\n", i, error ? error->message : "cannot start");
-      g_clear_error (&error);
-      p->failed = TRUE;
-    }
+    b.players[i].bench = &b;
+    b.players[i].index = i;
   }
   b.timer = g_timeout_add ((guint) (b.setup_s * 1000), setup_timeout, &b);
+  if (b.ramp_ms)
+    g_timeout_add (b.ramp_ms, start_next, &b);
+  else
+    while (start_next (&b) == G_SOURCE_CONTINUE)
+      ;
   g_main_loop_run (b.loop);
   report (&b);
   if (b.with_frame == 0)

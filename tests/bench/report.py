@@ -4,6 +4,7 @@
   report.py --tag RESDIR SECTION ROW [SUBROW]   read one run's output on stdin,
                                                append one record to SECTION.jsonl
   report.py --relay-row RESDIR N PREFIX TA TB SERVER_CPU_S PLAYERS_CPU_S THREADS RSS_KB HWM_KB READY PUBLOG
+  report.py --fanout-row RESDIR N HARNESS_JSON PUBLOG SERVERLOG   one fanout-players run
   report.py --window-row RESDIR SECTION ROW LOG TA TB CPU_S HWM_KB RSS_KB
   report.py --why FILE                         why a CLI run (runstat output) failed
   report.py RESDIR SECTION                     print SECTION's table
@@ -174,6 +175,37 @@ def relay_row(resdir, n, prefix, ta, tb, server_cpu_s, player_cpu_s, threads, rs
            "server_threads": int(threads or 0), "server_rss_kb": int(rss_kb or 0),
            "server_peak_kb": int(hwm_kb or 0),
            "publisher_fps_sent": window_rate(publisher_log, "framesSent", ta, tb)}
+    append(resdir, "relay", rec)
+
+
+def fanout_row(resdir, n, harness_json, publisher_log, server_log):
+    """One fanout-players run (tests/bench/fanout-players.c), the publisher's
+    frame rate over the same window and the relay's keyframe counts."""
+    import re
+    rec = {"row": str(n), "players": int(n)}
+    try:
+        with open(harness_json) as f:
+            objs = json_lines(f.read())
+    except OSError:
+        objs = []
+    if not objs:
+        rec["na"] = "fanout-players gave no result"
+        append(resdir, "relay", rec)
+        return
+    h = objs[-1][1]
+    rec.update(h)
+    rec["row"] = str(n)
+    rec["publisher_fps_sent"] = window_rate(publisher_log, "framesSent",
+                                            h.get("window_start_epoch", 0), h.get("window_end_epoch", 0))
+    try:
+        with open(server_log) as f:
+            m = re.findall(r"relay stream \S+: (\d+) players joined, (\d+) keyframe requests from "
+                           r"players, (\d+) sent to the publisher", f.read())
+    except OSError:
+        m = []
+    if m:
+        rec["players_joined"], rec["player_keyframe_requests"], rec["keyframes_requested"] = \
+            (int(x) for x in m[-1])
     append(resdir, "relay", rec)
 
 
@@ -392,21 +424,41 @@ def print_signalling(recs):
 
 
 def print_relay(recs):
-    rows = []
+    rows, rows2 = [], []
     for r in recs:
         if "na" in r:
-            rows.append([r["row"], f"n/a ({r['na']})", "", "", "", "", "", "", ""])
+            rows.append([r["row"], f"n/a ({r['na']})"] + [""] * 8)
             continue
         n = r["players"]
-        rows.append([r["row"], fmt(r.get("publisher_fps_sent")), f"{r['players_ready']}/{n}",
-                     f"{r['players_30fps']}/{n}",
-                     f"{fmt(r['fps_median'])} / {fmt(r['fps_min'])}", fmt(r["server_cpu_pct"]),
-                     fmt(r["server_cpu_pct"] / n if n else None, "{:.2f}"),
-                     fmt(r["players_cpu_pct"] / n if n else None, "{:.1f}"),
-                     f"{r['server_threads']} / {r['server_rss_kb'] / 1024:.0f} MB"])
-    table(["players", "publisher fps", "first frame", "at ≥29 fps", "fps median / min", "server CPU %",
-           "server CPU %/player", "player CPU %/player", "server threads / RSS"], rows)
-    print("  fps from each player's framesDecoded over the window; CPU % of one core from /proc")
+        if "with_first_frame" not in r:   # a record of the old, one process per player section
+            continue
+        kf = "—"
+        if "keyframes_requested" in r:
+            kf = f"{r['keyframes_requested']} for {r['players_joined']} ({r['player_keyframe_requests']} from players)"
+        rows.append([r["row"], fmt(r.get("publisher_fps_sent")),
+                     f"{r['with_first_frame']}/{n} in {r['setup_s']:.1f} s",
+                     f"{r['at_29fps']}/{n}",
+                     f"{fmt(r['fps_median'])} / {fmt(r['fps_min'])}",
+                     fmt(r.get("kbps_median")),
+                     fmt(r.get("server_cpu_pct")),
+                     fmt(r["server_cpu_pct"] / n if n and r.get("server_cpu_pct") is not None else None,
+                         "{:.2f}"),
+                     f"{r.get('server_threads')} / {r.get('server_rss_kb', 0) / 1024:.0f} MB",
+                     kf])
+        rows2.append([r["row"], fmt(r.get("harness_cpu_pct")),
+                      fmt(r["harness_cpu_pct"] / n if n else None, "{:.2f}"),
+                      f"{r.get('harness_threads')} / {r.get('harness_rss_kb', 0) / 1024:.0f} MB",
+                      fmt(r.get("publisher_cpu_pct")),
+                      f"{fmt(r.get('started_ms_median'), '{:.0f}')} / {fmt(r.get('connected_ms_median'), '{:.0f}')}"
+                      f" / {fmt(r.get('first_frame_ms_median'), '{:.0f}')} / {fmt(r.get('first_frame_ms_max'), '{:.0f}')}"])
+    table(["players", "publisher fps", "first frame", "at ≥29 fps", "fps median / min",
+           "kbit/s median", "server CPU %", "server CPU %/player", "server threads / RSS",
+           "keyframes asked of the publisher"], rows)
+    print("  players: one fanout-players process, one WebSocket and webrtcbin each, frames depayloaded"
+          " and counted, not decoded; fps over the window per player; CPU % of one core from /proc")
+    if rows2:
+        table(["players", "harness CPU %", "harness CPU %/player", "harness threads / RSS",
+               "publisher CPU %", "ms to started / connected / first frame median / last"], rows2)
 
 
 def print_client(recs):
@@ -458,6 +510,8 @@ def main(argv):
         print(why(objs, runstat_of(objs)))
     elif len(argv) == 14 and argv[1] == "--relay-row":
         relay_row(*argv[2:])
+    elif len(argv) == 7 and argv[1] == "--fanout-row":
+        fanout_row(*argv[2:])
     elif len(argv) == 11 and argv[1] == "--window-row":
         window_row(*argv[2:])
     elif len(argv) == 3:

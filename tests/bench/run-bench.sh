@@ -90,6 +90,18 @@ build_tools() {
       $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0) || return 1
 }
 
+# The relay's players, one process, public API only (section 3).
+FANOUT_OK=""
+build_fanout() {
+  local cc=${CC:-cc}
+  [ -f "$BUILD/lib/libamsclient.so" ] || return 1
+  $cc -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Iinclude \
+      $(pkg-config --cflags glib-2.0 gobject-2.0 gio-2.0 gstreamer-1.0) \
+      -o "$OUT/fanout-players" tests/bench/fanout-players.c -L"$BUILD/lib" -lamsclient \
+      -Wl,-rpath,"$BUILD/lib" $(pkg-config --libs glib-2.0 gobject-2.0 gio-2.0 gstreamer-1.0) &&
+    FANOUT_OK=1
+}
+
 # The SDK harness links the library just built, through its public headers only.
 SDK_PLAY_OK=""
 build_sdk_play() {
@@ -122,6 +134,7 @@ if ! build_tools >"$OUT/build.log" 2>&1; then
 fi
 install_node 2>"$OUT/npm.log" || note "Node reference unavailable (see $OUT/npm.log)"
 build_sdk_play >>"$OUT/build.log" 2>&1 || note "sdk-play not built (see $OUT/build.log)"
+build_fanout >>"$OUT/build.log" 2>&1 || note "fanout-players not built (see $OUT/build.log)"
 if ! command -v python3 >/dev/null; then
   say "benchmarks: python3 is needed to compute the tables"; exit 0
 fi
@@ -153,7 +166,8 @@ start_server() {
           # real deployment; back-to-back pings measure the server, so lift it.
           printf '[server]\nmax-message-rate=0\nmax-connections=20000\n' >"$OUT/mini-bench.conf"
           # shellcheck disable=SC2086
-          "$MINISERVER" --port 0 --config "$OUT/mini-bench.conf" ${BENCH_MINISERVER_ARGS:-} >"$log" 2>&1 & ;;
+          G_MESSAGES_DEBUG=${MINI_MESSAGES_DEBUG:-} \
+            "$MINISERVER" --port 0 --config "$OUT/mini-bench.conf" ${BENCH_MINISERVER_ARGS:-} >"$log" 2>&1 & ;;
     node) [ -n "$NODE_OK" ] || return 1
           node "$OUT/node/node-ws-server.mjs" --port 0 >"$log" 2>&1 & ;;
     lws-uv) "$OUT/lws-echo" --uv >"$log" 2>&1 & ;;
@@ -429,41 +443,33 @@ stop_all() {
 SETUP_SECONDS=${BENCH_SETUP_SECONDS:-90}
 
 # ============================================================ (3) relay fan-out
+# The players are one separate process (fanout-players, the SDK's public API):
+# N WebSocket connections and webrtcbins that depayload and count frames
+# without decoding, so that the figures are the relay's, not N decoders'.
 bench_relay() {
   say ""
-  say "== (3) relay fan-out: one publisher on ams-mini-server, N players (amsclient play processes);"
-  say "   measured over ${MEDIA_SECONDS}s once every player has its first frame (setup bounded at ${SETUP_SECONDS}s)"
-  if [ -n "$CLI_PLAY_REASON$CLI_PUBLISH_REASON" ]; then
-    echo "{\"row\":\"all\",\"na\":\"${CLI_PUBLISH_REASON:-$CLI_PLAY_REASON}\"}" >>"$RES/relay.jsonl"
+  say "== (3) relay fan-out: one publisher on ams-mini-server, N players in one fanout-players process"
+  say "   (no decoding), measured over ${MEDIA_SECONDS}s once every player has its first frame (setup bounded at ${SETUP_SECONDS}s)"
+  if [ -n "$CLI_PUBLISH_REASON" ] || [ -z "$FANOUT_OK" ]; then
+    echo "{\"row\":\"all\",\"na\":\"${CLI_PUBLISH_REASON:-fanout-players not built}\"}" >>"$RES/relay.jsonl"
     $REPORT relay; return
   fi
-  local n i
+  local n
   for n in $FANOUT; do
-    rm -f "$OUT/fan$n-player"*.log "$OUT/fan$n-player"*.err
-    if ! start_live_publisher "fan$n"; then
+    # the relay logs its keyframe counts at the stream's end (g_info)
+    if ! MINI_MESSAGES_DEBUG=all start_live_publisher "fan$n"; then
       echo "{\"row\":\"$n\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/relay.jsonl"
       stop_live_publisher; continue
     fi
-    local pids=() ready ta tb c0 c1 p0 p1 threads rss hwm
-    for i in $(seq "$n"); do
-      "$AMSCLIENT" play --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream "fan$n" \
-          "${play_args[@]}" >"$OUT/fan$n-player$i.log" 2>"$OUT/fan$n-player$i.err" &
-      pids+=($!); started_pids+=($!)
-    done
-    local t_setup=$SECONDS
-    ready=$(wait_for_lines "$FRAME_RE" "$n" "$SETUP_SECONDS" "$OUT/fan$n-player"*.log)
-    note "$ready/$n players had their first frame after $((SECONDS - t_setup)) s"
-    ta=$(now_s); c0=$(proc_ticks "$MINI_PID"); p0=$(sum_ticks "${pids[@]}")
-    sleep "$MEDIA_SECONDS"
-    tb=$(now_s); c1=$(proc_ticks "$MINI_PID"); p1=$(sum_ticks "${pids[@]}")
-    threads=$(proc_field "$MINI_PID" Threads); rss=$(proc_field "$MINI_PID" VmRSS)
-    hwm=$(proc_field "$MINI_PID" VmHWM)
-    sleep 1.5                   # one more stats event after the window
-    stop_all "${pids[@]}"
-    python3 tests/bench/report.py --relay-row "$RES" "$n" "$OUT/fan$n-player" "$ta" "$tb" \
-        "$(awk -v a="$c1" -v b="$c0" -v h="$HZ" 'BEGIN { print (a - b) / h }')" \
-        "$(awk -v a="$p1" -v b="$p0" -v h="$HZ" 'BEGIN { print (a - b) / h }')" \
-        "$threads" "$rss" "$hwm" "$ready" "$OUT/publisher-fan$n.log"
+    timeout $((SETUP_SECONDS + MEDIA_SECONDS + 60)) "$OUT/fanout-players" \
+        --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream "fan$n" --players "$n" \
+        --setup "$SETUP_SECONDS" --window "$MEDIA_SECONDS" --server-pid "$MINI_PID" \
+        --publisher-pid "$PUB_PID" >"$OUT/fan$n.json" 2>"$OUT/fan$n.err"
+    note "$(grep -m1 'players with a first frame' "$OUT/fan$n.err" | sed 's/^fanout-players: //')"
+    # the publisher first: the relay ends the stream and logs its counts
+    stop_pid "$PUB_PID"; sleep 0.5
+    python3 tests/bench/report.py --fanout-row "$RES" "$n" "$OUT/fan$n.json" \
+        "$OUT/publisher-fan$n.log" "$OUT/server-mini.log"
     stop_live_publisher
   done
   $REPORT relay
