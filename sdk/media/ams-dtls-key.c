@@ -38,6 +38,9 @@ static gboolean cache_enabled;
 static char *cache_path;            /* NULL: the default path */
 static guint max_age_days = AMS_DTLS_KEY_CACHE_MAX_AGE_DAYS;
 static gboolean key_started;        /* the settings are frozen from then on */
+static gboolean element_started;    /* the prewarm thread is past the point where its
+                                       dtlssrtpdec takes GStreamer's key once */
+static GCond element_cond;
 static AmsDtlsKeyOrigin origin = AMS_DTLS_KEY_NOT_MADE;
 static void (*window_hook) (gpointer);
 static gpointer window_hook_data;
@@ -290,6 +293,31 @@ cache_keygen (RSA *rsa, int bits, BIGNUM *e, BN_GENCB *cb)
 /* ------------------------------------------------------------ entry point */
 
 static void
+mark_element_started (void)
+{
+  g_mutex_lock (&lock);
+  element_started = TRUE;
+  g_cond_broadcast (&element_cond);
+  g_mutex_unlock (&lock);
+}
+
+/* GStreamer's g_once for the key is entered first by whoever creates the
+ * first dtlssrtpdec: the prewarm thread must win it for the cache to serve
+ * (its hook serves that thread only). It is about to (its plugin load and
+ * the file read take milliseconds); a stream that would create its
+ * transports now waits for that, at most @timeout_us. Any thread. */
+void
+ams_dtls_key_wait_for_prewarm (gint64 timeout_us)
+{
+  gint64 end = g_get_monotonic_time () + timeout_us;
+  g_mutex_lock (&lock);
+  while (cache_enabled && !element_started)
+    if (!g_cond_wait_until (&element_cond, &lock, end))
+      break;
+  g_mutex_unlock (&lock);
+}
+
+static void
 make_element (void)
 {
   GstElement *dec = gst_element_factory_make ("dtlssrtpdec", NULL);
@@ -311,6 +339,7 @@ ams_dtls_key_make_process_key (void)
   g_mutex_unlock (&lock);
 
   if (!first || !enabled) {
+    mark_element_started ();
     make_element ();
     if (first) {
       g_mutex_lock (&lock);
@@ -348,6 +377,7 @@ ams_dtls_key_make_process_key (void)
     in_window = TRUE;
     if (hook)
       hook (hook_data);
+    mark_element_started ();
     make_element ();
     in_window = FALSE;
     RSA_set_default_method (previous_method);
@@ -362,6 +392,7 @@ ams_dtls_key_make_process_key (void)
         g_warning ("media: the DTLS key is not cached: %s", error->message);
     }
   } else {
+    mark_element_started ();
     make_element ();
   }
   g_clear_pointer (&cached_key, RSA_free);

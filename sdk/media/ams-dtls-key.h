@@ -28,6 +28,12 @@ typedef enum {
  * drop an element. */
 void ams_dtls_key_make_process_key (void);
 
+/* With the cache on, waits (at most @timeout_us) until the prewarm thread
+ * is creating its dtlssrtpdec, so that it, not a stream's transports, makes
+ * GStreamer's once-per-process key. Returns at once with the cache off.
+ * Call only when ams_dtls_key_make_process_key() runs in a thread. */
+void ams_dtls_key_wait_for_prewarm (gint64 timeout_us);
+
 /* What ams_dtls_key_make_process_key() did (any thread). */
 AmsDtlsKeyOrigin ams_dtls_key_get_origin (void);
 

@@ -1686,6 +1686,10 @@ ams_peer_new (const AmsPeerOptions *options, GMainContext *context,
   if (!require_element ("webrtcbin", error) || !require_element ("nicesrc", error) ||
       !require_element ("dtlssrtpdec", error))
     return NULL;
+  /* With the DTLS key cache on, the prewarm thread must make the process's
+   * key (the cache serves that thread only), not our transports below. */
+  if (prewarm_threads[0])
+    ams_dtls_key_wait_for_prewarm (G_TIME_SPAN_SECOND);
   if (!(options->role & AMS_PEER_BOTH)) {
     g_set_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT, "no peer role");
     return NULL;
