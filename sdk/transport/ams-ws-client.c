@@ -372,6 +372,11 @@ ams_ws_client_new (const AmsUrl *url, const AmsWsClientOptions *options, GMainCo
   info.gid = -1;
   info.uid = -1;
   info.retry_and_idle_policy = &no_ws_keepalive;
+  /* One connection per context: lws would otherwise size its fd tables
+   * from the process's descriptor limit (up to 2 x 8 bytes per possible fd,
+   * 16 MB at a limit of 1048576) and start one service thread per core. */
+  info.fd_limit_per_thread = 16;
+  info.count_threads = 1;
 
   /* The lws context is created inside our context's thread-default scope:
    * nothing in lws should attach to any other context. */
