@@ -18,6 +18,7 @@
  * watchdog that asked is still the one running. */
 typedef struct {
   GWeakRef  stream;
+  GMainContext *context;   /* the stream's */
   guint     serial;
   guint64   value;      /* player: RTP packets in; publisher: report mark */
   gboolean  have_reports;
@@ -28,6 +29,7 @@ sample_free (gpointer data)
 {
   Sample *sample = data;
   g_weak_ref_clear (&sample->stream);
+  g_main_context_unref (sample->context);
   g_free (sample);
 }
 
@@ -107,16 +109,12 @@ on_stats_reply (GstPromise *promise, gpointer data)
   gst_structure_foreach (reply, add_entry, sample);
   gst_promise_unref (promise);
 
-  AmsStream *self = g_weak_ref_get (&sample->stream);
-  if (self == NULL) {
-    sample_free (sample);
-    return;
-  }
+  /* No reference to the stream here: its last one must never be dropped
+   * on this thread. */
   GSource *idle = g_idle_source_new ();
   g_source_set_callback (idle, on_sample, sample, sample_free);
-  g_source_attach (idle, self->context);
+  g_source_attach (idle, sample->context);
   g_source_unref (idle);
-  g_object_unref (self);
 }
 
 static gboolean
@@ -139,6 +137,7 @@ on_tick (gpointer data)
     return G_SOURCE_CONTINUE;
   Sample *sample = g_new0 (Sample, 1);
   g_weak_ref_init (&sample->stream, self);
+  sample->context = g_main_context_ref (self->context);
   sample->serial = self->watch_serial;
   GstPromise *promise = gst_promise_new_with_change_func (on_stats_reply, sample, NULL);
   g_signal_emit_by_name (webrtc, "get-stats", NULL, promise);
