@@ -304,7 +304,7 @@ mark_element_started (void)
 /* GStreamer's g_once for the key is entered first by whoever creates the
  * first dtlssrtpdec: the prewarm thread must win it for the cache to serve
  * (its hook serves that thread only). It is about to (its plugin load and
- * the file read take milliseconds); a stream that would create its
+ * the file read take milliseconds, more on a loaded machine); a stream that would create its
  * transports now waits for that, at most @timeout_us. Any thread. */
 void
 ams_dtls_key_wait_for_prewarm (gint64 timeout_us)

@@ -1689,7 +1689,7 @@ ams_peer_new (const AmsPeerOptions *options, GMainContext *context,
   /* With the DTLS key cache on, the prewarm thread must make the process's
    * key (the cache serves that thread only), not our transports below. */
   if (prewarm_threads[0])
-    ams_dtls_key_wait_for_prewarm (G_TIME_SPAN_SECOND);
+    ams_dtls_key_wait_for_prewarm (5 * G_TIME_SPAN_SECOND);
   if (!(options->role & AMS_PEER_BOTH)) {
     g_set_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT, "no peer role");
     return NULL;

@@ -289,6 +289,62 @@ child_cached (void)
 }
 
 static void
+sleep_in_window (gpointer data)
+{
+  /* The prewarm thread is slow to get to its element (a loaded machine). */
+  g_usleep (300 * 1000);
+}
+
+/* A stream's peer built right after the prewarm starts must not create
+ * its transports (and so GStreamer's key) before the prewarm thread, or
+ * the cache would not serve. */
+static void
+child_peer_races_prewarm (void)
+{
+  g_autofree char *path = cache_file (g_get_user_cache_dir ());
+  EVP_PKEY *cached = read_key (path);
+  g_assert_nonnull (cached);
+  ams_dtls_key_set_window_hook (sleep_in_window, NULL);
+  g_assert_true (ams_media_set_dtls_key_cache (NULL, 0, NULL));
+  ams_media_prewarm ();
+
+  AmsPeerOptions o;
+  ams_peer_options_init (&o);
+  o.role = AMS_PEER_SEND;
+  o.audio = FALSE;
+  o.video_codec = "vp8";
+  o.local_address = "127.0.0.1";
+  g_autoptr (GError) error = NULL;
+  AmsPeer *peer = ams_peer_new (&o, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ams_peer_create_offer (peer, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (wait_for_key (), ==, AMS_DTLS_KEY_FROM_CACHE);
+  EVP_PKEY *used = peer_certificate_key ();
+  g_assert_cmpint (EVP_PKEY_eq (used, cached), ==, 1);
+  EVP_PKEY_free (used);
+  EVP_PKEY_free (cached);
+  ams_peer_free (peer);
+}
+
+static void
+test_peer_races_prewarm (void)
+{
+  if (g_test_subprocess ()) {
+    child_peer_races_prewarm ();
+    return;
+  }
+  g_autofree char *home = make_cache_home ();
+  g_autofree char *path = cache_file (home);
+  EVP_PKEY *key = generate_key (2048);
+  write_key (path, key);
+  EVP_PKEY_free (key);
+  run_child (NULL, home);
+  remove_tree (home);
+}
+
+static void
 child_generate_default_path (void)
 {
   g_assert_true (ams_media_set_dtls_key_cache (NULL, 0, NULL));
@@ -513,6 +569,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/dtls-key/cached", test_cached_key_used);
   g_test_add_func ("/dtls-key/missing", test_missing_file_created);
+  g_test_add_func ("/dtls-key/peer-races-prewarm", test_peer_races_prewarm);
   g_test_add_func ("/dtls-key/explicit-path", test_explicit_path);
   g_test_add_func ("/dtls-key/corrupt", test_corrupt_replaced);
   g_test_add_func ("/dtls-key/wrong-size", test_wrong_size_replaced);
