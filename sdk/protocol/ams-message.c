@@ -296,21 +296,36 @@ ams_message_dup_strv (const AmsMessage *msg, const char *key)
 
 /* ---------------------------------------------------- encode / compare */
 
-char *
-ams_message_encode (const AmsMessage *msg, gsize *len)
+const char *
+ams_message_encode_peek (const AmsMessage *msg, gsize *len)
 {
   const char *text;
   size_t text_len = 0;
 
   g_return_val_if_fail (msg != NULL, NULL);
 
+  /* json-c keeps the text in the object until the next serialisation. */
   text = json_object_to_json_string_length (msg->obj,
                                             JSON_C_TO_STRING_PLAIN |
                                             JSON_C_TO_STRING_NOSLASHESCAPE,
                                             &text_len);
   if (len != NULL)
     *len = text_len;
-  return g_strndup (text, text_len);
+  return text;
+}
+
+char *
+ams_message_encode (const AmsMessage *msg, gsize *len)
+{
+  gsize text_len = 0;
+  const char *text;
+
+  g_return_val_if_fail (msg != NULL, NULL);
+
+  text = ams_message_encode_peek (msg, &text_len);
+  if (len != NULL)
+    *len = text_len;
+  return text ? g_strndup (text, text_len) : NULL;
 }
 
 gboolean

@@ -199,6 +199,9 @@ json_object *ams_message_get_object (const AmsMessage *msg);
 
 /* Encoding: a new string (g_free) of compact JSON; @len may be NULL. */
 char       *ams_message_encode (const AmsMessage *msg, gsize *len);
+/* The same text without a copy. Returns: (transfer none) valid until @msg
+ * is changed or freed. */
+const char *ams_message_encode_peek (const AmsMessage *msg, gsize *len);
 /* Decoding. Returns a new message (transfer full) or NULL with @error set.
  * @data need not be NUL-terminated; exactly @len bytes are read.
  * @max_size 0 means AMS_MESSAGE_DEFAULT_MAX_SIZE. Errors (domain

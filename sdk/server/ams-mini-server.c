@@ -27,6 +27,7 @@ struct _AmsMiniServer {
 
   AmsServerCore *core;
   AmsWsServer   *ws;
+  GPtrArray     *message_actions; /* reused for every message; NULL while in use */
   GSource       *timer;          /* ready time = core's next deadline */
   GSource       *resource_timer;
   AmsCpuSampler  cpu;
@@ -295,8 +296,9 @@ ams_mini_server_dispatch (AmsMiniServer *self, GPtrArray *actions)
         break;
       if (a->kind == AMS_SERVER_ACTION_SEND)
         {
+          /* The transport copies what it cannot write at once. */
           gsize len = 0;
-          g_autofree char *text = ams_message_encode (a->msg, &len);
+          const char *text = ams_message_encode_peek (a->msg, &len);
           if (text)
             ams_ws_server_send (self->ws, a->conn, text, len);
         }
@@ -321,9 +323,17 @@ static void
 on_message (AmsWsServer *ws, guint64 conn, const char *data, gsize len, gpointer user_data)
 {
   AmsMiniServer *self = user_data;
-  g_autoptr (GPtrArray) out = ams_server_actions_new ();
+  /* One array for all messages saves two allocations per message; a
+   * message handled while another is (never seen) gets its own. */
+  GPtrArray *out = g_steal_pointer (&self->message_actions);
+  if (out == NULL)
+    out = ams_server_actions_new ();
   ams_server_core_handle (self->core, conn, data, len, g_get_monotonic_time (), out);
   ams_mini_server_dispatch (self, out);
+  if (self->message_actions == NULL)
+    self->message_actions = out;
+  else
+    g_ptr_array_unref (out);
 }
 
 static void
@@ -553,6 +563,7 @@ ams_mini_server_stop (AmsMiniServer *self)
   /* Media before the core: its sessions refer to the core's. */
   g_clear_pointer (&self->media, ams_server_media_free);
   g_clear_pointer (&self->core, ams_server_core_free);
+  g_clear_pointer (&self->message_actions, g_ptr_array_unref);
 }
 
 AmsServerCore *

@@ -1554,18 +1554,33 @@ ams_server_core_handle (AmsServerCore *core, AmsConnId conn, const char *data, g
     return;
 
   /* Pre-checks of §2.1 on the raw JSON, before any schema check, so that a
-   * message missing its streamId is answered and not dropped. */
-  json_tokener *tok = json_tokener_new ();
-  json_object *root = json_tokener_parse_ex (tok, data, (int) MIN (len, (gsize) G_MAXINT));
-  gboolean complete = json_tokener_get_error (tok) == json_tokener_success
-                      && json_tokener_get_parse_end (tok) == MIN (len, (gsize) G_MAXINT);
-  json_tokener_free (tok);
+   * message missing its streamId is answered and not dropped.
+   * The usual message passes the strict decoding: it is decoded once and
+   * the pre-checks read the decoded object, which the lenient parse would
+   * have built alike (strict JSON means the same in both; ending in '}'
+   * means no trailing space, which the lenient parse counts as incomplete).
+   * Anything else takes the lenient parse, with the verdicts it had. */
+  g_autoptr (AmsMessage) msg = ams_message_decode (data, len, G_MAXSIZE, NULL);
+  gboolean strict_ok = msg != NULL && data[len - 1] == '}';
+  json_object *parsed = NULL, *root;
+  gboolean complete = TRUE;
+  if (strict_ok)
+    root = ams_message_get_object (msg);
+  else
+    {
+      g_clear_pointer (&msg, ams_message_unref);
+      json_tokener *tok = json_tokener_new ();
+      parsed = root = json_tokener_parse_ex (tok, data, (int) MIN (len, (gsize) G_MAXINT));
+      complete = json_tokener_get_error (tok) == json_tokener_success
+                 && json_tokener_get_parse_end (tok) == MIN (len, (gsize) G_MAXINT);
+      json_tokener_free (tok);
+    }
   json_object *jcmd = NULL, *jsid = NULL;
   if (root == NULL || !complete || !json_object_is_type (root, json_type_object)
       || !json_object_object_get_ex (root, "command", &jcmd)
       || !json_object_is_type (jcmd, json_type_string))
     {
-      json_object_put (root);
+      json_object_put (parsed);
       return;  /* invalid JSON or no command: dropped */
     }
   g_autofree char *command = g_strdup (json_object_get_string (jcmd));
@@ -1578,11 +1593,9 @@ ams_server_core_handle (AmsServerCore *core, AmsConnId conn, const char *data, g
   gboolean room_missing = !json_object_object_get_ex (root, "room", &jroom)
                           || !json_object_is_type (jroom, json_type_string)
                           || *json_object_get_string (jroom) == '\0';
-  json_object_put (root);
+  json_object_put (parsed);
 
   Ctx ctx = { .command = command, .now_us = now_us };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (AmsMessage) msg = NULL;
   const AmsFault *f;
   if ((f = find_fault (core, AMS_FAULT_DELAY, command)))
     ctx.delay_us = (gint64) f->delay_ms * G_TIME_SPAN_MILLISECOND;
@@ -1624,9 +1637,8 @@ ams_server_core_handle (AmsServerCore *core, AmsConnId conn, const char *data, g
       send_msg (core, &ctx, conn, m, out);
       goto done;
     }
-  msg = ams_message_decode (data, len, G_MAXSIZE, &error);
-  if (msg == NULL)
-    goto done;  /* a field of the wrong type: AMS drops it */
+  if (!strict_ok)
+    goto done;  /* not strict JSON or a field of the wrong type: AMS drops it */
 
   switch (ams_message_get_command (msg))
     {

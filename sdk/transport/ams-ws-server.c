@@ -219,6 +219,9 @@ ws_dispatch (AmsWsServer *srv, struct lws *wsi, enum lws_callback_reasons reason
       {
         if (!pss->established || pss->closing)
           return 0;
+        gboolean final = lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0;
+        /* The usual case, a message in one piece: no copy is needed. */
+        gboolean whole = final && pss->rx->len == 0 && !pss->oversize;
         if (!pss->oversize)
           {
             if (pss->rx->len + len > srv->config.max_message_size)
@@ -231,9 +234,10 @@ ws_dispatch (AmsWsServer *srv, struct lws *wsi, enum lws_callback_reasons reason
                 pss->closing = pss->lws_closing = TRUE;
                 return -1;
               }
-            g_string_append_len (pss->rx, in, (gssize) len);
+            if (!whole)
+              g_string_append_len (pss->rx, in, (gssize) len);
           }
-        if (!lws_is_final_fragment (wsi) || lws_remaining_packet_payload (wsi) != 0)
+        if (!final)
           return 0;
         gboolean binary = lws_frame_is_binary (wsi);
         pss->oversize = FALSE;
@@ -252,7 +256,13 @@ ws_dispatch (AmsWsServer *srv, struct lws *wsi, enum lws_callback_reasons reason
             pss->closing = pss->lws_closing = TRUE;
             return -1;
           }
-        if (!binary && srv->callbacks.message)
+        if (!binary && srv->callbacks.message && whole)
+          {
+            /* lws's receive buffer stays untouched while the callback
+             * sends (writes go straight to sockets or lws's own lists). */
+            srv->callbacks.message (srv, pss->id, in ? in : "", len, srv->user_data);
+          }
+        else if (!binary && srv->callbacks.message)
           {
             /* The callback may close or send; keep the buffer ours. */
             GString *msg = pss->rx;
