@@ -88,7 +88,7 @@ for s in "${suites[@]}"; do
     *) limit=300
        if [ -n "${AMS_VALGRIND:-}" ]; then
          # Media tests (real encode/decode) run ~30x slower under valgrind.
-         limit=1800
+         limit=3600
          cmd=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
               --suppressions=tests/valgrind.supp "$s" --tap)
        else cmd=("$s" --tap); fi ;;

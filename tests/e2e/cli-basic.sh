@@ -4,6 +4,11 @@
 # the exit status table against amsclient(1), and ping/info/room-info
 # against a real ams-mini-server on a free loopback port.
 . "${AMS_TOP:?}/tests/lib/e2e.bash"
+# Under valgrind (AMS_VALGRIND: the programs run in it) starting and ending
+# a process takes seconds: the waits and upper time bounds stretch, the
+# lower bounds stay.
+SLOW=${AMS_SLOW:-1}
+[ -n "${AMS_VALGRIND:-}" ] && SLOW=8
 
 # expect_status STATUS NAME -- command...: runs it, keeps stdout/stderr.
 expect_status() {
@@ -143,10 +148,6 @@ from_man=$(sed -n '/exit-map-begin/,/exit-map-end/p' man/amsclient.1 | awk '
   || bad "amsclient(1) exit table matches --list-exit-codes" "$(diff <(echo "$from_table") <(echo "$from_man") | head -5)"
 
 # ------------------------------------------------------------ cannot connect
-# Under valgrind (AMS_VALGRIND, the programs run in it) starting and ending
-# a process takes seconds: the time bounds stretch, the lower one stays.
-SLOW=${AMS_SLOW:-1}
-[ -n "${AMS_VALGRIND:-}" ] && SLOW=8
 port=$(free_port)
 start=$(date +%s%N)
 expect_status 3 "ping to a closed port: exit 3" -- "$A" ping --port "$port" --json
@@ -199,7 +200,7 @@ start_server() {
   local pid=$!
   pids="$pids $pid"
   sport=
-  for _ in $(seq 100); do
+  for _ in $(seq $((100 * SLOW))); do
     sport=$(grep -oE '(127\.0\.0\.1:|port[ =:]+)[0-9]+' "$tmp/$name.out" "$tmp/$name.err" 2>/dev/null | head -1 | grep -oE '[0-9]+$')
     [ -n "$sport" ] && break
     kill -0 "$pid" 2>/dev/null || break
@@ -229,7 +230,7 @@ EOF
   # The first SIGINT stops cleanly and exits 0.
   "$A" ping --url "$url" --count 100 >"$tmp/sig.out" 2>"$tmp/sig.err" &
   pid=$!
-  for _ in $(seq 50); do grep -q "pong 1" "$tmp/sig.err" && break; sleep 0.1; done
+  for _ in $(seq $((50 * SLOW))); do grep -q "pong 1" "$tmp/sig.err" && break; sleep 0.1; done
   kill -INT "$pid"
   wait "$pid"; st=$?
   [ "$st" -eq 0 ] && grep -q "stopping" "$tmp/sig.err" && ok "first SIGINT: clean stop, exit 0" \
@@ -286,7 +287,7 @@ statuses=
 for _ in 1 2 3 4 5; do
   "$A" ping --port "$mport" --count 100 --timeout 60 >/dev/null 2>"$tmp/sig2.err" &
   pid=$!
-  for _ in $(seq 50); do grep -q "connected to" "$tmp/sig2.err" && break; sleep 0.1; done
+  for _ in $(seq $((50 * SLOW))); do grep -q "connected to" "$tmp/sig2.err" && break; sleep 0.1; done
   kill -STOP "$pid"; kill -INT "$pid"; kill -TERM "$pid"; kill -CONT "$pid"
   wait "$pid"; st=$?
   statuses="$statuses $st"
