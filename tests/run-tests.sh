@@ -96,7 +96,20 @@ for s in "${suites[@]}"; do
   start=$EPOCHREALTIME
   vglogs=$PWD/$LOGDIR/valgrind/$name
   rm -rf "$vglogs"
-  AMS_VALGRIND_LOGDIR=$vglogs timeout -k 10 "$limit" "${cmd[@]}" >"$log" 2>&1
+  # Sanitised runs: every process writes its AddressSanitizer and
+  # LeakSanitizer reports to files here, checked below (the suites do not
+  # keep every program's stderr). UBSan's reports stay on stderr whatever
+  # log_path says (GCC 12, combined with ASan): halt_on_error makes
+  # undefined behaviour end the process, which the suites see.
+  sanlogs=$PWD/$LOGDIR/sanitizer/$name
+  rm -rf "$sanlogs"
+  sanenv=()
+  if [ -n "${SANITIZE:-}" ]; then
+    mkdir -p "$sanlogs"
+    sanenv=(ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$sanlogs/asan"
+            UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}")
+  fi
+  env AMS_VALGRIND_LOGDIR="$vglogs" "${sanenv[@]}" timeout -k 10 "$limit" "${cmd[@]}" >"$log" 2>&1
   rc=$?
   secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
   ok=$(grep -cE '^ok [0-9]+' "$log")
@@ -116,6 +129,12 @@ for s in "${suites[@]}"; do
       bad=$((bad + 1))
       echo "not ok - valgrind: $errs errors in ${v##*/} (see $v)" >>"$log"
     else rm -f "$v"; fi
+  done
+  # Any sanitizer report from any process fails the suite.
+  for v in "$sanlogs"/*; do
+    [ -f "$v" ] || continue
+    bad=$((bad + 1))
+    echo "not ok - sanitizer: $(grep -m1 -E 'ERROR: |runtime error' "$v" | cut -c1-200) (see $v)" >>"$log"
   done
   passed=$((passed + ok)); failed=$((failed + bad))
   if [ "$bad" -gt 0 ]; then
