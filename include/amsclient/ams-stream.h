@@ -115,7 +115,7 @@ AMS_API const char *ams_stream_state_to_string (AmsStreamState state);
  *   a comma-separated list of "loopback", "udp", "tcp", "host", "srflx",
  *   "relay", "ipv4", "ipv6"; %NULL: all ("loopback" also gathers on
  *   127.0.0.1 only)
- * @latency_ms: receive jitterbuffer latency; -1 (default): 50 ms
+ * @latency_ms: receive jitterbuffer latency; -1 (default): 100 ms
  * @stun_pacing_ms: ICE connectivity-check pacing; 0 (default): 5 ms
  * @stats_interval_ms: emit #AmsStream::stats this often; 0 (default): only
  *   on ams_stream_request_stats()
