@@ -1,6 +1,6 @@
-/* ams-relay.c: publisher webrtcbin -> tee -> player webrtcbin, per published
- * stream, in one pipeline, RTP forwarded as it arrives by the thread that
- * received it.
+/* ams-relay.c: publisher webrtcbin -> tee -> a few sending groups (leaky
+ * queue -> tee, one thread per core) -> player webrtcbins, per published
+ * stream, in one pipeline, RTP forwarded as it arrives.
  *
  * Facts this relies on (measured, see the stack notes): request the player's
  * webrtcbin sink pad first and then set its transceiver (else 1.22 makes a
@@ -27,6 +27,10 @@
 #define GATE_KEYED     2   /* its DTLS-SRTP encoder has its key: webrtcbin's block is gone */
 #define GATE_OPEN      (GATE_CONNECTED | GATE_KEYED)
 #define GATE_DATA      "ams-relay-gate"
+/* Players are spread over this many sending threads at most (one per core):
+ * one thread sending to every player saturates a core near 100 players at
+ * 30 fps, one thread per player costs a wake-up per packet and player. */
+#define MAX_GROUPS     4
 
 typedef struct _Stream Stream;
 
@@ -46,6 +50,7 @@ typedef struct {
   Stream     *stream;
   char       *key;
   AmsPeer    *peer;
+  GstElement *tees[2];        /* its group's tees */
   GstPad     *tee_pads[2];
   gint       *gate;           /* atomic rc box shared with the branch probes: GATE_* bits */
   gboolean    connected;
@@ -61,6 +66,8 @@ struct _Stream {
   GSource     *bus_source;
   AmsPeer     *publisher;
   GstElement  *tees[2];
+  /* Sending groups: tees[k] -> leaky queue (one thread) -> group tee -> players. */
+  GstElement  *group_tees[2][MAX_GROUPS];
   GstCaps     *prefs[2];      /* codec-preferences for players, from the answer */
   char        *codecs[2];     /* encoding names */
   gboolean     answered;
@@ -445,11 +452,11 @@ fill_peer_options (AmsRelay *relay, AmsPeerOptions *o, AmsPeerRole role, Stream 
   o->latency_ms = relay->opts.latency_ms;
 }
 
-/* Streaming thread (the publisher's). A player's branch is the tee's own
- * src pad linked straight into its webrtcbin: no queue and no thread per
- * player, the packet is sent by the thread that received it. webrtcbin
- * blocks buffers until its DTLS is up, so nothing passes before the player
- * is connected: one player that never connects cannot stall the tee. */
+/* Streaming thread (the player's sending group). A player's branch is its
+ * group tee's src pad linked straight into its webrtcbin: no queue and no
+ * thread per player. webrtcbin blocks buffers until its DTLS is up, so
+ * nothing passes before that: one player that never connects cannot stall
+ * the others of its group. */
 static GstPadProbeReturn
 gate_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -459,7 +466,8 @@ gate_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 /* DTLS thread: webrtcbin unblocks its RTP path on the same signal, in a
  * handler connected before this one. "Connected" alone is not enough: it is
  * reported from another thread and could come first, and a push into the
- * still-blocked path would hold the tee's thread, every player's media. */
+ * still-blocked path would hold the group's thread, every one of its
+ * players' media. */
 static void
 on_key_set (GstElement *dtlssrtpenc, gpointer gate)
 {
@@ -520,6 +528,42 @@ watch_existing_encoders (GstElement *webrtc, gint *gate)
   g_value_unset (&item);
 }
 
+static guint
+group_count (void)
+{
+  return CLAMP (g_get_num_processors (), 1, MAX_GROUPS);
+}
+
+/* The tee of sending group @g for @kind, made on first use: a leaky queue
+ * (its thread does the sending, and a stuck group never stalls the input)
+ * off the stream's tee. Context thread. */
+static GstElement *
+group_tee (Stream *stream, int kind, guint g)
+{
+  if (stream->group_tees[kind][g])
+    return stream->group_tees[kind][g];
+  GstElement *queue = gst_element_factory_make ("queue", NULL);
+  GstElement *tee = gst_element_factory_make ("tee", NULL);
+  if (!queue || !tee) {
+    g_clear_object (&queue);
+    g_clear_object (&tee);
+    return NULL;
+  }
+  g_object_set (queue, "leaky", 2 /* downstream */, "max-size-buffers", 300,
+                "max-size-bytes", 0, "max-size-time", (guint64) 0, NULL);
+  g_object_set (tee, "allow-not-linked", TRUE, NULL);
+  gst_bin_add_many (GST_BIN (stream->pipeline), queue, tee, NULL);
+  gst_element_link (queue, tee);
+  gst_element_sync_state_with_parent (tee);
+  gst_element_sync_state_with_parent (queue);
+  GstPad *src = gst_element_request_pad_simple (stream->tees[kind], "src_%u");
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (queue, "sink");
+  gst_pad_link (src, sink);
+  gst_object_unref (src);   /* the tee keeps it for the stream's life */
+  stream->group_tees[kind][g] = tee;
+  return tee;
+}
+
 /* Builds the player's webrtcbin and branches and makes the offer. */
 static gboolean
 player_attach (Player *p, GError **error)
@@ -552,7 +596,9 @@ player_attach (Player *p, GError **error)
                     "codec-preferences", stream->prefs[k], NULL);
       gst_object_unref (trans);
     }
-    p->tee_pads[k] = gst_element_request_pad_simple (stream->tees[k], "src_%u");
+    /* round robin over the sending groups */
+    p->tees[k] = group_tee (stream, k, stream->players_joined % group_count ());
+    p->tee_pads[k] = p->tees[k] ? gst_element_request_pad_simple (p->tees[k], "src_%u") : NULL;
     if (p->tee_pads[k])
       gst_pad_add_probe (p->tee_pads[k], GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
                          gate_probe, g_atomic_rc_box_acquire (p->gate),
@@ -572,11 +618,10 @@ player_attach (Player *p, GError **error)
 static void
 player_detach_and_free (Player *p)
 {
-  Stream *stream = p->stream;
   for (int k = 0; k < 2; k++) {
     if (p->tee_pads[k]) {
       /* tee tolerates releasing a src pad while it streams. */
-      gst_element_release_request_pad (stream->tees[k], p->tee_pads[k]);
+      gst_element_release_request_pad (p->tees[k], p->tee_pads[k]);
       gst_object_unref (p->tee_pads[k]);
     }
   }

@@ -461,10 +461,13 @@ bench_relay() {
       echo "{\"row\":\"$n\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/relay.jsonl"
       stop_live_publisher; continue
     fi
+    # PUB_PID is runstat's: the publisher's CPU is its child's
+    local pub_cpu_pid
+    pub_cpu_pid=$(pgrep -P "$PUB_PID" | head -1)
     timeout $((SETUP_SECONDS + MEDIA_SECONDS + 60)) "$OUT/fanout-players" \
         --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream "fan$n" --players "$n" \
         --setup "$SETUP_SECONDS" --window "$MEDIA_SECONDS" --server-pid "$MINI_PID" \
-        --publisher-pid "$PUB_PID" >"$OUT/fan$n.json" 2>"$OUT/fan$n.err"
+        --publisher-pid "${pub_cpu_pid:-$PUB_PID}" >"$OUT/fan$n.json" 2>"$OUT/fan$n.err"
     note "$(grep -m1 'players with a first frame' "$OUT/fan$n.err" | sed 's/^fanout-players: //')"
     # the publisher first: the relay ends the stream and logs its counts
     stop_pid "$PUB_PID"; sleep 0.5
