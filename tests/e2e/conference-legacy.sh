@@ -14,6 +14,8 @@
 
 SLOW=${AMS_SLOW:-1}
 [ -n "${AMS_VALGRIND:-}" ] && SLOW=8
+# Sanitizer builds (ASan in the program): media and DTLS run 2-4x slower.
+ldd "$A" 2>/dev/null | grep -q libasan && [ -z "${AMS_SLOW:-}" ] && SLOW=4
 FRAMES=30
 POLL=1
 
