@@ -20,19 +20,26 @@ struct _AmsMessage {
 };
 
 static AmsMessage *
-message_wrap (json_object *obj)
+message_wrap_command (json_object *obj, AmsCommand cmd)
 {
   AmsMessage *msg = g_new0 (AmsMessage, 1);
-  const char *name = NULL;
-  json_object *val;
 
   msg->ref_count = 1;
   msg->obj = obj;
+  msg->cmd = cmd;
+  return msg;
+}
+
+static AmsMessage *
+message_wrap (json_object *obj)
+{
+  const char *name = NULL;
+  json_object *val;
+
   if (json_object_object_get_ex (obj, "command", &val) &&
       json_object_is_type (val, json_type_string))
     name = json_object_get_string (val);
-  msg->cmd = ams_command_from_string (name);
-  return msg;
+  return message_wrap_command (obj, ams_command_from_string (name));
 }
 
 AmsMessage *
@@ -46,7 +53,7 @@ ams_message_new (AmsCommand cmd)
   if (cmd != AMS_CMD_UNKNOWN)
     json_object_object_add (obj, "command",
                             json_object_new_string (ams_command_to_string (cmd)));
-  return message_wrap (obj);
+  return message_wrap_command (obj, cmd);
 }
 
 AmsMessage *
@@ -530,6 +537,8 @@ is_json_space (char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+static GPrivate parser_key = G_PRIVATE_INIT ((GDestroyNotify) json_tokener_free);
+
 static json_object *
 parse_json (const char *data, gsize len, GError **error)
 {
@@ -538,12 +547,21 @@ parse_json (const char *data, gsize len, GError **error)
   json_object *obj;
   gsize end;
 
-  tok = json_tokener_new_ex (AMS_MESSAGE_MAX_DEPTH);
+  /* One parser per thread, reset for each message: making one costs as
+   * much as parsing a short message. */
+  tok = g_private_get (&parser_key);
   if (tok == NULL)
     {
-      g_set_error (error, AMS_ERROR, AMS_ERROR_FAILED, "out of memory for the JSON parser");
-      return NULL;
+      tok = json_tokener_new_ex (AMS_MESSAGE_MAX_DEPTH);
+      if (tok == NULL)
+        {
+          g_set_error (error, AMS_ERROR, AMS_ERROR_FAILED, "out of memory for the JSON parser");
+          return NULL;
+        }
+      g_private_set (&parser_key, tok);
     }
+  else
+    json_tokener_reset (tok);
   json_tokener_set_flags (tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
   obj = json_tokener_parse_ex (tok, data, (int) len);
   jerr = json_tokener_get_error (tok);
@@ -557,7 +575,6 @@ parse_json (const char *data, gsize len, GError **error)
       if (jerr == json_tokener_success)
         end = len;
     }
-  json_tokener_free (tok);
 
   if (jerr == json_tokener_error_parse_eof || (obj == NULL && jerr == json_tokener_success))
     {

@@ -348,15 +348,32 @@ ams_command_to_string (AmsCommand cmd)
   return commands[cmd].name;
 }
 
+/* Every message is looked up here (twice for a reply): a hash lookup
+ * instead of a walk of the whole table.  Built once, kept for the
+ * process's life. */
+static GHashTable *
+command_index (void)
+{
+  static gsize ready = 0;
+  static GHashTable *index;
+  if (g_once_init_enter (&ready))
+    {
+      GHashTable *t = g_hash_table_new (g_str_hash, g_str_equal);
+      /* Backwards, so that the first entry of a name wins, as in a walk. */
+      for (guint i = AMS_CMD_LAST - 1; i >= 1; i--)
+        g_hash_table_insert (t, (gpointer) commands[i].name, GUINT_TO_POINTER (i));
+      index = t;
+      g_once_init_leave (&ready, 1);
+    }
+  return index;
+}
+
 AmsCommand
 ams_command_from_string (const char *name)
 {
   if (name == NULL)
     return AMS_CMD_UNKNOWN;
-  for (guint i = 1; i < AMS_CMD_LAST; i++)
-    if (strcmp (commands[i].name, name) == 0)
-      return (AmsCommand) i;
-  return AMS_CMD_UNKNOWN;
+  return (AmsCommand) GPOINTER_TO_UINT (g_hash_table_lookup (command_index (), name));
 }
 
 const char *

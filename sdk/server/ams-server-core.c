@@ -79,6 +79,7 @@ struct _AmsServerCore {
   GPtrArray  *one_time;        /* OneTimeToken* */
   GList      *held;            /* Held*, sorted by due time */
   gint64      start_deadline;  /* earliest start timeout, maybe early; -1 none */
+  AmsMessage *pong;            /* every pong is this message, never changed */
 };
 
 /* The effects of fault directives on the command being handled. */
@@ -330,6 +331,7 @@ ams_server_core_new (AmsServerConfig *config)
   core->main_tracks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) g_ptr_array_unref);
   core->one_time = g_ptr_array_new_with_free_func ((GDestroyNotify) one_time_free);
+  core->pong = ams_message_new (AMS_CMD_PONG);
   for (char **t = core->config->one_time_tokens; t && *t; t++)
     {
       g_auto (GStrv) parts = g_strsplit (*t, ":", 3);
@@ -357,6 +359,7 @@ ams_server_core_free (AmsServerCore *core)
   g_hash_table_unref (core->conns);
   g_hash_table_unref (core->streams);
   g_ptr_array_unref (core->one_time);
+  ams_message_unref (core->pong);
   ams_server_config_free (core->config);
   g_free (core);
 }
@@ -1644,7 +1647,7 @@ ams_server_core_handle (AmsServerCore *core, AmsConnId conn, const char *data, g
     {
     case AMS_CMD_PING:
       if (!find_fault (core, AMS_FAULT_NO_PONG, "ping"))
-        send_msg (core, &ctx, conn, ams_message_new (AMS_CMD_PONG), out);
+        send_msg (core, &ctx, conn, ams_message_ref (core->pong), out);
       break;
     case AMS_CMD_PUBLISH:
       handle_publish (core, &ctx, c, msg, sid, out);
