@@ -101,6 +101,7 @@ static int epfd;
 static Conn *conns;
 static int measuring;           /* 0 warmup, 1 measuring */
 static uint64_t sent_total;
+static uint64_t in_flight;      /* pings sent and not answered, all connections */
 
 static uint64_t
 now_us (void)
@@ -214,6 +215,7 @@ conn_kill (Conn *c, uint64_t *counter)
   if (counter)
     (*counter)++;
   stats.lost_in_flight += c->sent_count;
+  in_flight -= c->sent_count;
   c->sent_count = 0;
   epoll_ctl (epfd, EPOLL_CTL_DEL, c->fd, NULL);
   close (c->fd);
@@ -306,6 +308,7 @@ send_ping (Conn *c, uint64_t t)
   c->sent_us[(c->sent_head + c->sent_count) % MAX_OUTSTANDING] = t;
   c->sent_count++;
   sent_total++;
+  in_flight++;
   if (measuring)
     stats.sent++;
   send_frame (c, 0x1, PING, sizeof PING - 1);
@@ -325,6 +328,7 @@ on_text (Conn *c, const uint8_t *p, size_t len, uint64_t t)
   uint64_t t0 = c->sent_us[c->sent_head];
   c->sent_head = (c->sent_head + 1) % MAX_OUTSTANDING;
   c->sent_count--;
+  in_flight--;
   if (measuring) {
     stats.received++;
     hist_add (t - t0);
@@ -606,7 +610,8 @@ usage (FILE *out)
       "  -r, --rate R            pings per second per connection; 0 = back to back (default)\n"
       "  -w, --warmup S          seconds run before measuring (default 1)\n"
       "      --connect-timeout S bound on the connect phase (default 30)\n"
-      "      --max-messages N    bound on pings sent in total (default 1e8)\n"
+      "      --max-messages N    bound on pings sent in total (default 1e8); the run\n"
+      "                          ends once they are all answered\n"
       "  -p, --server-pid PID    sample this process's CPU, RSS and threads\n"
       "      --label TEXT        copied into the JSON result\n"
       "  -j, --json              print one JSON object as the last line\n"
@@ -789,6 +794,9 @@ main (int argc, char **argv)
       }
     }
     if (n_open == 0)
+      break;
+    /* --max-messages reached and every pong is in: nothing left to measure. */
+    if (sent_total >= opt.max_messages && in_flight == 0)
       break;
     pump (timeout);
   }
