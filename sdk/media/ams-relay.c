@@ -112,6 +112,7 @@ struct _AmsRelay {
 };
 
 static void stream_teardown (Stream *stream, gboolean report);
+static void watch_existing_encoders (GstElement *webrtc, gint *gate, gboolean keyed_now);
 static void report_started (Stream *stream);
 
 /* ------------------------------------------------------------ small helpers */
@@ -384,6 +385,7 @@ player_on_state (AmsPeer *peer, AmsPeerStateKind kind, int state, gpointer data)
   /* Media flows from now on; the keyframe asked below is the first thing it
    * gets. Asking when the player is created is too early: the keyframe is
    * lost before its DTLS is up. */
+  watch_existing_encoders (ams_peer_get_webrtcbin (p->peer), p->gate, TRUE);
   g_atomic_int_or ((guint *) p->gate, GATE_CONNECTED);
   request_keyframe (p->stream);
   if (p->relay->cb.player_connected)
@@ -508,16 +510,27 @@ on_deep_element_added (GstBin *pipeline, GstBin *sub_bin, GstElement *element, g
 }
 
 /* The encoders webrtcbin made before the gate was attached (the data
- * channel's transport is made with the peer). */
+ * channel's transport is made with the peer). With @keyed_now, one whose
+ * DTLS is already connected opens the gate at once: its key was set before
+ * we could watch it (an encoder added while the gate was being attached is
+ * seen by neither path until the player connects). */
 static void
-watch_existing_encoders (GstElement *webrtc, gint *gate)
+watch_existing_encoders (GstElement *webrtc, gint *gate, gboolean keyed_now)
 {
   g_autoptr (GstIterator) it = gst_bin_iterate_recurse (GST_BIN (webrtc));
   GValue item = G_VALUE_INIT;
   for (;;) {
     GstIteratorResult r = gst_iterator_next (it, &item);
     if (r == GST_ITERATOR_OK) {
-      watch_encoder (g_value_get_object (&item), gate);
+      GstElement *element = g_value_get_object (&item);
+      watch_encoder (element, gate);
+      GstElementFactory *factory = gst_element_get_factory (element);
+      gint state = 0;
+      if (keyed_now && factory && g_strcmp0 (GST_OBJECT_NAME (factory), "dtlssrtpenc") == 0) {
+        g_object_get (element, "connection-state", &state, NULL);
+        if (state == 4 /* GST_DTLS_CONNECTION_STATE_CONNECTED */)
+          g_atomic_int_or ((guint *) gate, GATE_KEYED);
+      }
       g_value_reset (&item);
     } else if (r == GST_ITERATOR_RESYNC) {
       gst_iterator_resync (it);   /* watching twice is harmless */
@@ -583,7 +596,7 @@ player_attach (Player *p, GError **error)
   p->gate = g_atomic_rc_box_new0 (gint);
   g_object_set_data_full (G_OBJECT (webrtc), GATE_DATA, g_atomic_rc_box_acquire (p->gate),
                           (GDestroyNotify) g_atomic_rc_box_release);
-  watch_existing_encoders (webrtc, p->gate);
+  watch_existing_encoders (webrtc, p->gate, FALSE);
   for (int k = 0; k < 2; k++) {
     if (!stream->prefs[k])
       continue;
