@@ -21,7 +21,7 @@ POLL=1
 
 # The publish start timeout is raised: on a loaded machine three encoders
 # and their DTLS handshakes may take longer than AMS's 10 s.
-printf '[server]\nstart-timeout-ms=120000\n' >"$tmp/server.conf"
+printf '[server]\nstart-timeout-ms=%d\n' $((120000 * SLOW)) >"$tmp/server.conf"
 start_miniserver "$tmp/server.conf" WebRTCAppEE
 common=(--url "$url" --ice-filter loopback --json --poll-interval "$POLL" --width 320 --height 240)
 

@@ -18,7 +18,7 @@ SLOW=${AMS_SLOW:-1}
 ldd "$A" 2>/dev/null | grep -q libasan && [ -z "${AMS_SLOW:-}" ] && SLOW=4
 FRAMES=30
 
-printf '[server]\nstart-timeout-ms=120000\n' >"$tmp/server.conf"
+printf '[server]\nstart-timeout-ms=%d\n' $((120000 * SLOW)) >"$tmp/server.conf"
 start_miniserver "$tmp/server.conf" WebRTCAppEE
 common=(--url "$url" --mode multitrack --ice-filter loopback --json --width 320 --height 240)
 

@@ -20,7 +20,7 @@ ldd "$A" 2>/dev/null | grep -q libasan && [ -z "${AMS_SLOW:-}" ] && SLOW=4
 # field LINE NAME: a string field of a JSON line (enough for these events).
 field() { sed -n "s/.*\"$2\":\"\\([^\"]*\\)\".*/\\1/p" <<<"$1"; }
 
-printf '[server]\nstart-timeout-ms=120000\n' >"$tmp/server.conf"
+printf '[server]\nstart-timeout-ms=%d\n' $((120000 * SLOW)) >"$tmp/server.conf"
 start_miniserver "$tmp/server.conf" WebRTCAppEE
 common=(--url "$url" --ice-filter loopback --json
         --poll-interval 1 --room lobby --duration $((180 * SLOW)) --send-data -)
