@@ -15,7 +15,9 @@ SLOW=${AMS_SLOW:-1}
 # Sanitizer builds (ASan in the program): media and DTLS run 2-4x slower.
 ldd "$A" 2>/dev/null | grep -q libasan && [ -z "${AMS_SLOW:-}" ] && SLOW=4
 
-printf '[media]\nice-address=127.0.0.1\nkeyframe-window-ms=300\n' >"$tmp/server.conf"
+# The server's publish start timeout (10 s by default) scales with SLOW.
+printf '[server]\nstart-timeout-ms=%d\n[media]\nice-address=127.0.0.1\nkeyframe-window-ms=300\n' $((10000 * SLOW)) \
+  >"$tmp/server.conf"
 start_miniserver "$tmp/server.conf" LiveApp
 common=(--url "$url" --ice-filter loopback --json --stats-interval 1)
 
