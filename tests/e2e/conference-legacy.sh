@@ -94,8 +94,7 @@ wait_pid "$pf" 20; status=$?
 [ "$status" -eq 0 ] && ok "the leaving participant exits 0 on SIGINT" || bad "the leaving participant exits 0 on SIGINT" "status $status" "$(tail -3 "$tmp/f.err")"
 grep -q '"event":"leavedFromRoom"' "$tmp/f.json" && ok "its leaveFromRoom was confirmed (leavedFromRoom)" || bad "its leaveFromRoom was confirmed (leavedFromRoom)"
 for x in d e; do
-  if wait_for "$tmp/$x.json" '"event":"participant-left","[^}]*"streamId":"frank"' $((POLL + 10)); then
-    seen=$(event_ms "$tmp/$x.json" '"event":"participant-left","[^}]*"streamId":"frank"')
+  if seen=$(event_ms_after "$tmp/$x.json" '"event":"participant-left","[^}]*"streamId":"frank"' "$left_at" $((POLL + 10))); then
     delay=$((seen - left_at))
     limit=$(( (POLL * 1000 + 2000) * SLOW ))
     [ "$delay" -le "$limit" ] && ok "participant $x saw frank leave after ${delay} ms (poll interval ${POLL} s)" \

@@ -79,8 +79,7 @@ kill -INT "$pf"; left_at=$(now_ms)
 wait_pid "$pf" 20; status=$?
 [ "$status" -eq 0 ] && ok "the leaving participant exits 0 on SIGINT" || bad "the leaving participant exits 0 on SIGINT" "status $status" "$(tail -3 "$tmp/f.err")"
 for x in d e; do
-  if wait_for "$tmp/$x.json" '"event":"participant-left","[^}]*"streamId":"frank"' 10; then
-    seen=$(event_ms "$tmp/$x.json" '"event":"participant-left","[^}]*"streamId":"frank"')
+  if seen=$(event_ms_after "$tmp/$x.json" '"event":"participant-left","[^}]*"streamId":"frank"' "$left_at" 10); then
     delay=$((seen - left_at))
     limit=$((1500 * SLOW))
     [ "$delay" -le "$limit" ] && ok "participant $x saw frank leave at once (${delay} ms)" \

@@ -99,6 +99,22 @@ event_ms() {
   t=$(grep -E "$2" "$1" | head -1 | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')
   [ -n "$t" ] && date -d "$t" +%s%3N
 }
+# event_ms_after FILE REGEX SINCE_MS SECONDS: waits (scaled by SLOW) for a line
+# matching REGEX whose "time" is at or after SINCE_MS and prints that time in
+# ms; fails when none comes. Earlier matches (e.g. a leave and rejoin before
+# the one being timed) do not count, so a delay measured from SINCE_MS is
+# never negative.
+event_ms_after() {
+  local file=$1 re=$2 since=$3 deadline=$((SECONDS + $4 * ${SLOW:-1})) t ms
+  while :; do
+    while IFS= read -r t; do
+      ms=$(date -d "$t" +%s%3N 2>/dev/null) || continue
+      [ "$ms" -ge "$since" ] && { echo "$ms"; return 0; }
+    done < <(grep -E "$re" "$file" 2>/dev/null | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}
 # check_pair FILE NAME OTHER1 OTHER2: a conference participant's log FILE
 # reached --frames $FRAMES (the suite's) from both others, and from no one
 # else (two frames-reached lines).
