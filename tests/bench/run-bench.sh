@@ -548,7 +548,9 @@ bench_client() {
       stop_all "$pid"
       echo '{"row":"amsclient-play","na":"no first frame"}' >>"$RES/client.jsonl"
     fi
-    # a second publisher measured on its own, once it is started
+    # a second publisher measured on its own, once it is started: the live
+    # publisher stops first, so that two encoders do not share the cores
+    [ -n "${PUB_PID:-}" ] && stop_pid "$PUB_PID"; PUB_PID=""
     "$AMSCLIENT" publish --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" --stream cost2 \
         "${publish_args[@]}" >"$OUT/cost-publish.log" 2>"$OUT/cost-publish.err" &
     pid=$!; started_pids+=("$pid")
