@@ -1,7 +1,8 @@
 /* cli-conference.c: `amsclient conference` on one AmsConference: prints
  * what the room reports (JSON lines with --json), sends --send-data lines
  * to the room, and leaves (leaveFromRoom / stop, confirmed by the server)
- * when --frames is reached from every other participant, at --duration, or
+ * when --frames is reached from every other participant (one who joins while
+ * it lingers must reach it too), at --duration, or
  * on the first SIGINT/SIGTERM. */
 #include "cli-conference.h"
 #include "cli-data-lines.h"
@@ -21,6 +22,7 @@ typedef struct {
 
   gint64         frames_goal;     /* --frames, 0: none */
   gboolean       goal_reached;
+  GHashTable    *reported;        /* ids already printed as frames-reached */
   gboolean       ending;
   GError        *end_error;
   guint          duration_id, linger_id;
@@ -144,7 +146,8 @@ check_goal (CliConference *c)
   c->goal_reached = TRUE;
   for (char **id = ids; *id; id++) {
     AmsStreamStats stats;
-    print_participant (c, "frames-reached", *id, &stats);
+    if (g_hash_table_add (c->reported, g_strdup (*id)))
+      print_participant (c, "frames-reached", *id, &stats);
   }
   cli_output_progress ("%" G_GINT64_FORMAT " video frames decoded from each of %u participants",
                        c->frames_goal, g_strv_length (ids));
@@ -217,7 +220,14 @@ on_state_changed (AmsConference *conference, int old_state, int new_state, gpoin
 static void
 on_joined (AmsConference *conference, const char *id, const char *name, gpointer data)
 {
+  CliConference *c = data;
   cli_output_progress ("%s%s%s%s joined", id, name ? " (" : "", name ? name : "", name ? ")" : "");
+  /* Someone who joins while we linger is another participant: --frames
+   * must come from them too before we leave. */
+  if (c->goal_reached && !c->ending) {
+    c->goal_reached = FALSE;
+    g_clear_handle_id (&c->linger_id, g_source_remove);
+  }
 }
 
 static void
@@ -302,6 +312,7 @@ cli_conference_run (const CliMediaRequest *request)
     g_clear_object (&c.conference);
     return cli_output_fail (error);
   }
+  c.reported = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect (c.conference, "event", G_CALLBACK (on_event), &c);
   g_signal_connect (c.conference, "state-changed", G_CALLBACK (on_state_changed), &c);
   g_signal_connect (c.conference, "participant-joined", G_CALLBACK (on_joined), &c);
@@ -316,6 +327,7 @@ cli_conference_run (const CliMediaRequest *request)
   g_clear_handle_id (&c.linger_id, g_source_remove);
   g_clear_error (&c.end_error);
   g_clear_pointer (&c.data_lines, cli_data_lines_free);
+  g_clear_pointer (&c.reported, g_hash_table_unref);
   g_signal_handlers_disconnect_by_data (c.conference, &c);
   g_clear_object (&c.conference);
   return status;
