@@ -8,6 +8,8 @@ struct _ScriptedOffer {
   WsPeer  *ws;
   char    *stream_id;
   AmsPeer *peer;
+  guint    seen;          /* connected: ws-peer messages already looked at */
+  guint    pump;          /* connected: the source reading the client's messages */
 };
 
 static gboolean
@@ -77,27 +79,97 @@ on_local_description (AmsPeer *peer, const char *type, const char *sdp, gpointer
   send_json (offer->ws, m);
 }
 
-ScriptedOffer *
-scripted_offer_new (WsPeer *ws, const char *stream_id)
+static void
+on_local_candidate (AmsPeer *peer, guint label, const char *mid, const char *candidate,
+                    gpointer data)
+{
+  ScriptedOffer *offer = data;
+  json_object *m = json_object_new_object ();
+  json_object_object_add (m, "command", json_object_new_string ("takeCandidate"));
+  json_object_object_add (m, "streamId", json_object_new_string (offer->stream_id));
+  json_object_object_add (m, "label", json_object_new_int ((int) label));
+  json_object_object_add (m, "id", json_object_new_string (mid ? mid : ""));
+  json_object_object_add (m, "candidate", json_object_new_string (candidate));
+  send_json (offer->ws, m);
+}
+
+static const char *
+str_field (json_object *msg, const char *key)
+{
+  json_object *v;
+  if (!json_object_object_get_ex (msg, key, &v) || !json_object_is_type (v, json_type_string))
+    return NULL;
+  return json_object_get_string (v);
+}
+
+/* Applies the client's answer and candidates that came since the last call. */
+static gboolean
+offer_pump (gpointer data)
+{
+  ScriptedOffer *offer = data;
+  GPtrArray *all = ws_peer_get_messages (offer->ws);
+  for (; offer->seen < all->len; offer->seen++) {
+    WsPeerMessage *wm = g_ptr_array_index (all, offer->seen);
+    json_object *msg = json_tokener_parse (wm->text);
+    if (msg == NULL)
+      continue;
+    const char *command = str_field (msg, "command");
+    g_autoptr (GError) error = NULL;
+    if (g_strcmp0 (command, "takeConfiguration") == 0 &&
+        g_strcmp0 (str_field (msg, "type"), "answer") == 0) {
+      g_assert_true (ams_peer_set_remote_description (offer->peer, "answer",
+                                                      str_field (msg, "sdp"), &error));
+    } else if (g_strcmp0 (command, "takeCandidate") == 0) {
+      json_object *label;
+      json_object_object_get_ex (msg, "label", &label);
+      ams_peer_add_ice_candidate (offer->peer, label ? json_object_get_int (label) : -1,
+                                  str_field (msg, "id"), str_field (msg, "candidate"), &error);
+    }
+    g_assert_no_error (error);
+    json_object_put (msg);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static ScriptedOffer *
+offer_new (WsPeer *ws, const char *stream_id, gboolean connected)
 {
   g_autoptr (GError) error = NULL;
   ScriptedOffer *offer = g_new0 (ScriptedOffer, 1);
   AmsPeerOptions po;
-  AmsPeerCallbacks cb = { .local_description = on_local_description };
+  AmsPeerCallbacks cb = { .local_description = on_local_description,
+                          .local_candidate = connected ? on_local_candidate : NULL };
 
   offer->ws = ws;
   offer->stream_id = g_strdup (stream_id);
+  offer->seen = ws_peer_get_messages (ws)->len;
   ams_peer_options_init (&po);
   po.role = AMS_PEER_SEND;
   po.audio = FALSE;
   po.width = 320;
   po.height = 240;
   po.local_address = "127.0.0.1";
+  if (connected)
+    po.filter.address = "127.0.0.1";
   offer->peer = ams_peer_new (&po, NULL, &cb, offer, &error);
   g_assert_no_error (error);
   g_assert_true (ams_peer_create_offer (offer->peer, &error));
   g_assert_no_error (error);
+  if (connected)
+    offer->pump = g_timeout_add (10, offer_pump, offer);
   return offer;
+}
+
+ScriptedOffer *
+scripted_offer_new (WsPeer *ws, const char *stream_id)
+{
+  return offer_new (ws, stream_id, FALSE);
+}
+
+ScriptedOffer *
+scripted_offer_new_connected (WsPeer *ws, const char *stream_id)
+{
+  return offer_new (ws, stream_id, TRUE);
 }
 
 void
@@ -105,6 +177,8 @@ scripted_offer_free (ScriptedOffer *offer)
 {
   if (offer == NULL)
     return;
+  if (offer->pump)
+    g_source_remove (offer->pump);
   ams_peer_free (offer->peer);
   g_free (offer->stream_id);
   g_free (offer);

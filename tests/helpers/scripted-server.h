@@ -27,7 +27,12 @@ typedef struct _ScriptedOffer ScriptedOffer;
  * 127.0.0.1 that offers at once; its description goes to the client as a
  * takeConfiguration on @ws (which must outlive it). */
 ScriptedOffer *scripted_offer_new (WsPeer *ws, const char *stream_id);
-/* NULL is fine. */
+/* The same, carried through: it also applies the client's answer and
+ * candidates (read from @ws's log from now on) and trickles its own
+ * (127.0.0.1 only), so media flows. */
+ScriptedOffer *scripted_offer_new_connected (WsPeer *ws, const char *stream_id);
+/* NULL is fine. Freeing a connected offer stops its media: no more
+ * packets, no BYE, the signalling untouched. */
 void           scripted_offer_free (ScriptedOffer *offer);
 
 G_END_DECLS

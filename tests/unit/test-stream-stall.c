@@ -17,132 +17,10 @@
 #include "helpers/scripted-server.h"
 #include "media/ams-peer.h"
 
-#include <json-c/json.h>
 #include <string.h>
 
 #define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
 #define TIMEOUT_MS (30000 * SLOW)
-
-/* ------------------------------------------------------------ the server's media */
-
-/* A sender that offers @stream_id's media to the client, applies the
- * client's answer and candidates (read from the ws-peer log from its
- * creation on) and trickles its own. */
-typedef struct {
-  WsPeer  *ws;
-  char    *stream_id;
-  AmsPeer *peer;
-  guint    seen;          /* ws-peer messages already looked at */
-  guint    pump;          /* the source reading the client's messages */
-} Sender;
-
-static void
-send_json (WsPeer *ws, json_object *msg)
-{
-  ws_peer_send_text (ws, json_object_to_json_string_ext (msg, JSON_C_TO_STRING_PLAIN));
-  json_object_put (msg);
-}
-
-static void
-sender_description (AmsPeer *peer, const char *type, const char *sdp, gpointer data)
-{
-  Sender *s = data;
-  json_object *m = json_object_new_object ();
-  json_object_object_add (m, "command", json_object_new_string ("takeConfiguration"));
-  json_object_object_add (m, "streamId", json_object_new_string (s->stream_id));
-  json_object_object_add (m, "type", json_object_new_string (type));
-  json_object_object_add (m, "sdp", json_object_new_string (sdp));
-  send_json (s->ws, m);
-}
-
-static void
-sender_candidate (AmsPeer *peer, guint label, const char *mid, const char *candidate,
-                  gpointer data)
-{
-  Sender *s = data;
-  json_object *m = json_object_new_object ();
-  json_object_object_add (m, "command", json_object_new_string ("takeCandidate"));
-  json_object_object_add (m, "streamId", json_object_new_string (s->stream_id));
-  json_object_object_add (m, "label", json_object_new_int ((int) label));
-  json_object_object_add (m, "id", json_object_new_string (mid ? mid : ""));
-  json_object_object_add (m, "candidate", json_object_new_string (candidate));
-  send_json (s->ws, m);
-}
-
-static const char *
-str_field (json_object *msg, const char *key)
-{
-  json_object *v;
-  if (!json_object_object_get_ex (msg, key, &v) || !json_object_is_type (v, json_type_string))
-    return NULL;
-  return json_object_get_string (v);
-}
-
-static gboolean
-sender_pump (gpointer data)
-{
-  Sender *s = data;
-  GPtrArray *all = ws_peer_get_messages (s->ws);
-  for (; s->seen < all->len; s->seen++) {
-    WsPeerMessage *wm = g_ptr_array_index (all, s->seen);
-    json_object *msg = json_tokener_parse (wm->text);
-    if (msg == NULL)
-      continue;
-    const char *command = str_field (msg, "command");
-    g_autoptr (GError) error = NULL;
-    if (g_strcmp0 (command, "takeConfiguration") == 0 &&
-        g_strcmp0 (str_field (msg, "type"), "answer") == 0) {
-      g_assert_true (ams_peer_set_remote_description (s->peer, "answer", str_field (msg, "sdp"),
-                                                      &error));
-    } else if (g_strcmp0 (command, "takeCandidate") == 0) {
-      json_object *label;
-      json_object_object_get_ex (msg, "label", &label);
-      ams_peer_add_ice_candidate (s->peer, label ? json_object_get_int (label) : -1,
-                                  str_field (msg, "id"), str_field (msg, "candidate"), &error);
-    }
-    g_assert_no_error (error);
-    json_object_put (msg);
-  }
-  return G_SOURCE_CONTINUE;
-}
-
-static Sender *
-sender_new (WsPeer *ws, const char *stream_id)
-{
-  g_autoptr (GError) error = NULL;
-  Sender *s = g_new0 (Sender, 1);
-  AmsPeerOptions po;
-  AmsPeerCallbacks cb = { .local_description = sender_description,
-                          .local_candidate = sender_candidate };
-  s->ws = ws;
-  s->stream_id = g_strdup (stream_id);
-  s->seen = ws_peer_get_messages (ws)->len;
-  ams_peer_options_init (&po);
-  po.role = AMS_PEER_SEND;
-  po.audio = FALSE;
-  po.width = 320;
-  po.height = 240;
-  po.local_address = "127.0.0.1";
-  po.filter.address = "127.0.0.1";
-  s->peer = ams_peer_new (&po, NULL, &cb, s, &error);
-  g_assert_no_error (error);
-  g_assert_true (ams_peer_create_offer (s->peer, &error));
-  g_assert_no_error (error);
-  s->pump = g_timeout_add (10, sender_pump, s);
-  return s;
-}
-
-/* The media stops: no more packets, no BYE, the signalling untouched. */
-static void
-sender_free (Sender *s)
-{
-  if (s == NULL)
-    return;
-  g_source_remove (s->pump);
-  ams_peer_free (s->peer);
-  g_free (s->stream_id);
-  g_free (s);
-}
 
 /* ------------------------------------------------------------ the client side */
 
@@ -150,7 +28,7 @@ typedef struct {
   WsPeer    *ws;
   AmsClient *client;
   AmsStream *stream;
-  Sender    *sender;
+  ScriptedOffer *sender;      /* the server's media, carried through */
   GPtrArray *stalled;        /* "reason" of each media-stalled event */
   GArray    *stalled_secs;   /* its "seconds" */
   gint64     stalled_at_us;  /* when the first one came */
@@ -216,7 +94,7 @@ teardown (Stall *t)
   ams_stream_stop (t->stream);
   g_clear_object (&t->stream);
   ams_client_disconnect (t->client);
-  g_clear_pointer (&t->sender, sender_free);
+  g_clear_pointer (&t->sender, scripted_offer_free);
   g_clear_object (&t->client);
   ws_peer_free (t->ws);
   g_ptr_array_unref (t->stalled);
@@ -282,8 +160,8 @@ has_stalled (gpointer data)
 static void
 serve_play (Stall *t, const char *id, guint64 frames)
 {
-  g_clear_pointer (&t->sender, sender_free);
-  t->sender = sender_new (t->ws, id);
+  g_clear_pointer (&t->sender, scripted_offer_free);
+  t->sender = scripted_offer_new_connected (t->ws, id);
   Want w = { t, frames };
   g_assert_true (ws_peer_wait (NULL, frames_over, &w, TIMEOUT_MS));
   scripted_send_notification (t->ws, "play_started", id);
@@ -318,7 +196,7 @@ test_player_stall_plays_again (void)
 
   /* The media stops; the signalling does not. */
   gint64 cut = g_get_monotonic_time ();
-  g_clear_pointer (&t.sender, sender_free);
+  g_clear_pointer (&t.sender, scripted_offer_free);
   guint64 frames_at_cut = t.frames;
   g_assert_true (ws_peer_wait (NULL, has_stalled, &t, TIMEOUT_MS));
   gint64 detect_ms = (t.stalled_at_us - cut) / 1000;
@@ -370,7 +248,7 @@ test_stall_timeout_zero (void)
   serve_play (&t, "s2", 15);
   g_autoptr (GPtrArray) before = sent (&t);
 
-  g_clear_pointer (&t.sender, sender_free);
+  g_clear_pointer (&t.sender, scripted_offer_free);
   /* Three times what the previous test needed to notice. */
   ws_peer_wait (NULL, has_stalled, &t, 3000);
   g_assert_cmpuint (t.stalled->len, ==, 0);
