@@ -103,7 +103,7 @@ if start_server; then
   "$AMSCLIENT_BIN" publish --url "$URL" --stream bind1 --json --ice-filter loopback \
     >"$TMP/bind-pub.json" 2>&1 &
   BPUB=$!; PIDS+=("$BPUB")
-  wait_msg "$TMP/bind-pub.json" 15 event=publish_started streamId=bind1
+  wait_msg "$TMP/bind-pub.json" $((15 * SLOW)) event=publish_started streamId=bind1
   udp=$(ss -Huanp 2>/dev/null | grep "pid=$SRV_PID," | awk '{ print $4 }' | sed 's/:[0-9]*$//' | sort -u | tr '\n' ' ')
   echo "# UDP sockets of the server's relay during a publish (default ice-address): ${udp:-none}"
   kill -INT "$BPUB"; wait "$BPUB" 2>/dev/null
@@ -111,12 +111,12 @@ if start_server; then
 else
   not_ok "ams-mini-server starts"
 fi
-printf '[media]\nice-address=127.0.0.1\n' >"$TMP/loop.conf"
+{ cat "$SLOW_CONF"; printf '[media]\nice-address=127.0.0.1\n'; } >"$TMP/loop.conf"
 if start_server --config "$TMP/loop.conf"; then
   "$AMSCLIENT_BIN" publish --url "$URL" --stream bind2 --json --ice-filter loopback \
     >"$TMP/bind2-pub.json" 2>&1 &
   BPUB=$!; PIDS+=("$BPUB")
-  if wait_msg "$TMP/bind2-pub.json" 15 event=publish_started streamId=bind2; then
+  if wait_msg "$TMP/bind2-pub.json" $((15 * SLOW)) event=publish_started streamId=bind2; then
     udp=$(ss -Huanp 2>/dev/null | grep "pid=$SRV_PID," | awk '{ print $4 }' | sed 's/:[0-9]*$//' | sort -u | tr '\n' ' ')
     check "with [media] ice-address=127.0.0.1 every UDP socket of the relay is on loopback (${udp:-none})" \
       bash -c '[ -n "$0" ] && ! printf "%s\n" $0 | grep -vq "^127\."' "$udp"

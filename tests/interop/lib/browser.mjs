@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStaticServer } from './static-server.mjs';
+import { SLOW } from './procs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const interopDir = path.resolve(here, '..');
@@ -124,7 +125,7 @@ export class Interop extends EventEmitter {
         this.off('event', onEvent);
         resolve(ev);
       };
-      const timer = setTimeout(() => { this.off('event', onEvent); resolve(null); }, timeoutMs);
+      const timer = setTimeout(() => { this.off('event', onEvent); resolve(null); }, timeoutMs * SLOW);
       this.on('event', onEvent);
     });
   }
@@ -139,7 +140,7 @@ export class Interop extends EventEmitter {
    * succeeded.
    */
   async waitDecoded(session, { minFrames = 30, count = 1, timeoutMs = 20000 } = {}) {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs * SLOW;
     let st = null;
     for (;;) {
       st = await this.stats(session);

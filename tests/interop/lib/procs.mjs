@@ -13,11 +13,27 @@ export const miniServerBin = process.env.MINISERVER_BIN || path.join(top, build,
 export const amsclientBin = process.env.AMSCLIENT_BIN || path.join(top, build, 'bin/amsclient');
 export const appName = 'WebRTCAppEE';
 
+// Slow builds scale every wait of the scenarios (and the server's publish
+// start timeout): programs built with sanitizers run 2-4x slower, under
+// valgrind 20-50x. AMS_SLOW=N sets the factor by hand.
+function slowFactor() {
+  if (process.env.AMS_SLOW) return Math.max(1, Number(process.env.AMS_SLOW) || 1);
+  if (process.env.AMS_VALGRIND) return 8;
+  if (process.env.SANITIZE) return 4;
+  try {
+    if (/libasan/.test(execFileSync('ldd', [amsclientBin], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))) return 4;
+  } catch (e) { /* not a dynamic executable (a wrapper script): not sanitised */ }
+  return 1;
+}
+export const SLOW = slowFactor();
+
 // Chromium and the other suites keep this 2-core machine busy: the server's
 // CPU guard (highResourceUsage above 75 %, as in AMS) would refuse sessions at
 // random, and it is not what these scenarios test. The relay gathers and
-// accepts loopback candidates only.
-export const defaultServerConfig = '[server]\ncpu-limit=0\n[media]\nice-address=127.0.0.1\ncandidate-address=127.0.0.1\n';
+// accepts loopback candidates only. The publish start timeout (10 s by
+// default) scales with SLOW.
+export const defaultServerConfig = `[server]\ncpu-limit=0\nstart-timeout-ms=${10000 * SLOW}\n`
+  + '[media]\nice-address=127.0.0.1\ncandidate-address=127.0.0.1\n';
 
 export function wsUrl(port) { return `ws://127.0.0.1:${port}/${appName}/websocket`; }
 
@@ -47,7 +63,7 @@ async function stopChild(child, timeoutMs = 5000) {
  * Starts ams-mini-server on 127.0.0.1 (a free port unless `port` is given) and
  * reads the "listening on 127.0.0.1:PORT" line it prints.
  */
-export async function startMiniServer({ port = 0, args = [], config = defaultServerConfig, timeoutMs = 15000 } = {}) {
+export async function startMiniServer({ port = 0, args = [], config = defaultServerConfig, timeoutMs = 15000 * SLOW } = {}) {
   if (!fs.existsSync(miniServerBin)) throw new Error(`${miniServerBin} does not exist (not built yet)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ams-interop-'));
   onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -117,7 +133,7 @@ export function startCli(args, { name = 'amsclient' } = {}) {
     if (found) return Promise.resolve(found);
     return new Promise((resolve) => {
       const w = (ev) => { if (pred(ev)) { done(); resolve(ev); } };
-      const timer = setTimeout(() => { done(); resolve(null); }, timeoutMs);
+      const timer = setTimeout(() => { done(); resolve(null); }, timeoutMs * SLOW);
       const exitWatch = () => { done(); resolve(handle.events.find(pred) || null); };
       child.once('exit', exitWatch);
       function done() { clearTimeout(timer); handle.waiters = handle.waiters.filter((x) => x !== w); child.off('exit', exitWatch); }
@@ -127,7 +143,7 @@ export function startCli(args, { name = 'amsclient' } = {}) {
   // First SIGINT = clean stop (DESIGN.md CLI conventions).
   handle.interrupt = async (timeoutMs = 8000) => {
     killTree(child, 'SIGINT');
-    if (!(await waitExit(child, timeoutMs))) await stopChild(child);
+    if (!(await waitExit(child, timeoutMs * SLOW))) await stopChild(child);
     return handle.exited;
   };
   handle.stop = () => stopChild(child);

@@ -1,13 +1,14 @@
 // Shared pieces of the interop scenarios: the amsclient command lines, what
 // the scenarios read from amsclient's --json events, and the side-by-side
 // timing table (browser vs amsclient).
-import { startCli } from './procs.mjs';
+import { startCli, SLOW } from './procs.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** amsclient arguments common to every media command in these scenarios. */
 export function cliArgs(command, { url, stream, room, frames, duration = 40, extra = [] }) {
-  const args = [command, '--url', url, '--json', '--ice-filter', 'loopback', '--duration', String(duration)];
+  // --duration bounds the run; slow builds get SLOW times as long.
+  const args = [command, '--url', url, '--json', '--ice-filter', 'loopback', '--duration', String(duration * SLOW)];
   if (stream) args.push('--stream', stream);
   if (room) args.push('--room', room);
   if (frames) args.push('--frames', String(frames));
