@@ -1,7 +1,7 @@
 /* ams-load: load and soak driver for ams-mini-server's signalling.
  *
  *   ams-load soak   --url ws://127.0.0.1:PORT/App/websocket -c 2000 -d 60
- *                   [--ping-ms 1000] [--publish-ms 3000]
+ *                   [--ping-ms 1000] [--publish-ms 3000] [--drain-s 10]
  *   ams-load cycles --url ... -n 10000 [-P 64]
  *
  * soak: opens C connections (at most 256 handshakes in flight) and holds
@@ -10,8 +10,10 @@
  * stream id of its own, which must be answered by "start" for that id, then
  * stop, which must be answered by the publish_finished notification).  Every
  * reply is parsed with json-c and checked field by field; anything else is
- * an error.  At the end it waits for every outstanding reply, then closes
- * every connection with close code 1000 and waits for the server's close.
+ * an error.  At the end it waits for every outstanding reply (at most
+ * --drain-s seconds: a slow, sanitised server may lag behind the load),
+ * then closes every connection with close code 1000 and waits (as long) for
+ * the server's close.
  *
  * cycles: N connect / upgrade / ping / pong / disconnect cycles, P at a
  * time; every other cycle closes with a close frame, the others drop the
@@ -47,6 +49,7 @@
 #define RX_MAX (64 * 1024)
 #define RAMP_TIMEOUT_S 60
 #define DRAIN_TIMEOUT_S 10
+#define MAX_DRAIN_S 600
 #define CYCLES_TIMEOUT_S 600
 
 typedef enum { S_IDLE, S_CONNECTING, S_HANDSHAKE, S_OPEN, S_CLOSING, S_DONE } State;
@@ -81,8 +84,9 @@ static struct {
   int         ping_ms, publish_ms;
   long        cycles;
   int         parallel;
+  int         drain_s;
 } opt = { .connections = 100, .duration_s = 10, .ping_ms = 1000, .publish_ms = 3000,
-          .cycles = 1000, .parallel = 64 };
+          .cycles = 1000, .parallel = 64, .drain_s = DRAIN_TIMEOUT_S };
 
 static struct {
   uint64_t connect_errors, handshake_errors, unexpected_closes, bad_messages, send_errors;
@@ -543,7 +547,7 @@ run_soak (void)
   running = false;
 
   /* Drain: every request sent gets its reply. */
-  uint64_t drain_end = now_us () + (uint64_t) DRAIN_TIMEOUT_S * 1000000;
+  uint64_t drain_end = now_us () + (uint64_t) opt.drain_s * 1000000;
   while (soak_outstanding () && now_us () < drain_end)
     dispatch (10);
   for (int i = 0; i < opt.connections; i++)
@@ -555,7 +559,7 @@ run_soak (void)
   for (int i = 0; i < opt.connections; i++)
     if (conns[i].state == S_OPEN)
       send_close (&conns[i]);
-  uint64_t close_end = now_us () + (uint64_t) DRAIN_TIMEOUT_S * 1000000;
+  uint64_t close_end = now_us () + (uint64_t) opt.drain_s * 1000000;
   while (count_state (S_CLOSING) > 0 && now_us () < close_end)
     dispatch (10);
   for (int i = 0; i < opt.connections; i++)
@@ -635,7 +639,7 @@ usage (void)
 {
   fprintf (stderr,
            "usage: ams-load soak   --url ws://127.0.0.1:PORT/App/websocket [-c N] [-d SECONDS]\n"
-           "                       [--ping-ms MS] [--publish-ms MS (0: no publishing)]\n"
+           "                       [--ping-ms MS] [--publish-ms MS (0: no publishing)] [--drain-s S]\n"
            "       ams-load cycles --url ws://127.0.0.1:PORT/App/websocket [-n N] [-P PARALLEL]\n");
 }
 
@@ -657,11 +661,12 @@ main (int argc, char **argv)
     { "publish-ms", required_argument, NULL, 'p' },
     { "cycles", required_argument, NULL, 'n' },
     { "parallel", required_argument, NULL, 'P' },
+    { "drain-s", required_argument, NULL, 'D' },
     { NULL, 0, NULL, 0 },
   };
   int ch;
   optind = 2;
-  while ((ch = getopt_long (argc, argv, "u:c:d:i:p:n:P:", longs, NULL)) != -1)
+  while ((ch = getopt_long (argc, argv, "u:c:d:i:p:n:P:D:", longs, NULL)) != -1)
     switch (ch)
       {
       case 'u': url = optarg; break;
@@ -671,6 +676,7 @@ main (int argc, char **argv)
       case 'p': opt.publish_ms = atoi (optarg); break;
       case 'n': opt.cycles = atol (optarg); break;
       case 'P': opt.parallel = atoi (optarg); break;
+      case 'D': opt.drain_s = atoi (optarg); break;
       default: usage (); return 2;
       }
   if (url == NULL
@@ -682,7 +688,8 @@ main (int argc, char **argv)
     }
   if (opt.connections < 1 || opt.connections > MAX_CONNECTIONS || opt.duration_s <= 0
       || opt.duration_s > MAX_DURATION_S || opt.ping_ms < 10 || opt.publish_ms < 0
-      || opt.cycles < 1 || opt.cycles > MAX_CYCLES || opt.parallel < 1 || opt.parallel > MAX_IN_FLIGHT)
+      || opt.cycles < 1 || opt.cycles > MAX_CYCLES || opt.parallel < 1 || opt.parallel > MAX_IN_FLIGHT
+      || opt.drain_s < 1 || opt.drain_s > MAX_DRAIN_S)
     {
       fprintf (stderr, "ams-load: an option is out of range\n");
       return 2;

@@ -20,8 +20,13 @@ set -u
 : "${AMSCLIENT_BIN:=$AMS_TOP/$BUILD/bin/amsclient}"
 # Sanitised builds answer several times slower: they get a smaller load, as
 # they are there to find memory errors, not to measure capacity.
+# Their replies may lag seconds behind on a loaded machine: the driver
+# waits SLOW times as long (--drain-s) for every outstanding reply, and the
+# descriptors get as much longer to come back.
+SLOW=1
 if [ -n "${SANITIZE:-}" ]; then
   : "${LOAD_SECONDS:=10}" "${LOAD_CONNECTIONS:=200}" "${LOAD_CYCLES:=2000}"
+  SLOW=4
 fi
 : "${LOAD_SECONDS:=15}"
 : "${LOAD_CONNECTIONS:=2000}"
@@ -80,10 +85,10 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 field() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1"; }
 
-# Waits until the server's descriptor count is back to $2 (at most 10 s),
+# Waits until the server's descriptor count is back to $2 (at most 10 s x SLOW),
 # then 1.5 s more: the server trims its heap 1 s after the last close.
 settle() {
-  for _ in $(seq 1 100); do [ "$(fd_count "$1")" -le "$2" ] && break; sleep 0.1; done
+  for _ in $(seq 1 $((100 * SLOW))); do [ "$(fd_count "$1")" -le "$2" ] && break; sleep 0.1; done
   sleep 1.5
 }
 
@@ -118,6 +123,7 @@ SAMPLER=$!
 PIDS+=("$SAMPLER")
 t0=$EPOCHREALTIME
 "$LOADER" soak --url "$URL" -c "$LOAD_CONNECTIONS" -d "$LOAD_SECONDS" --ping-ms 1000 --publish-ms 3000 \
+  --drain-s $((10 * SLOW)) \
   >"$TMP/soak.json" 2>"$TMP/soak.err"
 rc=$?
 touch "$TMP/peak.stop"; wait "$SAMPLER" 2>/dev/null
@@ -188,7 +194,7 @@ hard=$(ulimit -Hn)
 if [ "$hard" != unlimited ] && [ "$hard" -lt $((LOAD_CONNECTIONS + 100)) ]; then
   ok "soft limit 1024: # SKIP the hard descriptor limit ($hard) is below $LOAD_CONNECTIONS"
 elif start_server bash -c 'ulimit -Sn 1024 && exec "$0" "$@"' "$MINISERVER_BIN"; then
-  "$LOADER" soak --url "ws://127.0.0.1:$PORT/LiveApp/websocket" -c "$LOAD_CONNECTIONS" -d 2 \
+  "$LOADER" soak --url "ws://127.0.0.1:$PORT/LiveApp/websocket" -c "$LOAD_CONNECTIONS" -d 2 --drain-s $((10 * SLOW)) \
     >"$TMP/lim.json" 2>"$TMP/lim.err"; rc=$?
   note "soft limit 1024: $(cat "$TMP/lim.json")"
   check "a server started with a soft descriptor limit of 1024 holds $LOAD_CONNECTIONS connections (rc $rc)" \
