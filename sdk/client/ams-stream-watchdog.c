@@ -7,114 +7,31 @@
  * media path breaks ICE stays "connected" and nobody notices. The
  * statistics do: a player's received RTP packets stop growing, and a
  * publisher stops getting RTCP receiver reports about what it sends.
- * Sampled about once a second from webrtcbin's get-stats (parsed here on
- * the reply's thread, judged on the stream's context). */
+ * Sampled about once a second from the peer's statistics pass
+ * (ams_peer_request_counters(): its reply comes on the stream's context,
+ * never once the peer is gone). */
 #define GST_USE_UNSTABLE_API
 #include "client/ams-stream-private.h"
 
 #include <gst/webrtc/webrtc.h>
 
-/* The stats reply is judged on the stream's context, and only if the
- * watchdog that asked is still the one running. */
-typedef struct {
-  GWeakRef  stream;
-  GMainContext *context;   /* the stream's */
-  guint     serial;
-  guint64   value;      /* player: RTP packets in; publisher: report mark */
-  gboolean  have_reports;
-} Sample;
-
-static void
-sample_free (gpointer data)
-{
-  Sample *sample = data;
-  g_weak_ref_clear (&sample->stream);
-  g_main_context_unref (sample->context);
-  g_free (sample);
-}
-
-static guint
-uint_field (const GstStructure *s, const char *name)
-{
-  guint v = 0;
-  if (!gst_structure_get_uint (s, name, &v))
-    v = 0;
-  return v;
-}
-
-/* One get-stats entry: inbound RTP packets (a player), or the figures of
- * the latest receiver report about our RTP (a publisher), which change
- * with every report that arrives (extended highest sequence number, the
- * last sender report it echoes and the delay since). */
-static gboolean
-add_entry (GQuark field, const GValue *value, gpointer data)
-{
-  Sample *sample = data;
-  if (!GST_VALUE_HOLDS_STRUCTURE (value))
-    return TRUE;
-  const GstStructure *s = gst_value_get_structure (value);
-  GstWebRTCStatsType type = 0;
-  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
-    return TRUE;
-  if (type == GST_WEBRTC_STATS_INBOUND_RTP) {
-    guint64 packets = 0;
-    if (gst_structure_get_uint64 (s, "packets-received", &packets))
-      sample->value += packets;
-  } else if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
-    const GValue *inner = gst_structure_get_value (s, "gst-rtpsource-stats");
-    if (inner == NULL || !GST_VALUE_HOLDS_STRUCTURE (inner))
-      return TRUE;
-    const GstStructure *rb = gst_value_get_structure (inner);
-    gboolean have_rb = FALSE;
-    if (!gst_structure_get_boolean (rb, "have-rb", &have_rb) || !have_rb)
-      return TRUE;
-    sample->have_reports = TRUE;
-    sample->value += (guint64) uint_field (rb, "rb-exthighestseq") + uint_field (rb, "rb-lsr") +
-                     uint_field (rb, "rb-dlsr");
-  }
-  return TRUE;
-}
-
 static void stall (AmsStream *self, const char *reason, gint64 since_us, AmsError code);
-static void judge (AmsStream *self, const Sample *sample);
+static void judge (AmsStream *self, const AmsPeerStats *stats);
 
-static gboolean
-on_sample (gpointer data)
-{
-  Sample *sample = data;
-  AmsStream *self = g_weak_ref_get (&sample->stream);
-  if (self == NULL)
-    return G_SOURCE_REMOVE;
-  if (self->watch_source != NULL && sample->serial == self->watch_serial &&
-      self->state == AMS_STREAM_STATE_STARTED && self->peer != NULL)
-    judge (self, sample);
-  g_object_unref (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* webrtcbin's thread (or this one): read the figures, judge them later on
- * the stream's context, never inside get-stats. */
+/* The stream's context. The stream outlives its peer, and the peer reports
+ * nothing once freed, so @data is alive. A reply asked before the watch
+ * restarted on the same peer is judged by the new one: the counters are
+ * the same peer's, cumulative. */
 static void
-on_stats_reply (GstPromise *promise, gpointer data)
+on_counters (AmsPeer *peer, const AmsPeerStats *stats, gpointer data)
 {
-  Sample *sample = data;
-  const GstStructure *reply = NULL;
-  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
-    reply = gst_promise_get_reply (promise);
-  if (reply == NULL) {
-    gst_promise_unref (promise);
-    sample_free (sample);
+  AmsStream *self = data;
+  if (self->watch_source == NULL || peer != self->peer ||
+      self->state != AMS_STREAM_STATE_STARTED)
     return;
-  }
-  gst_structure_foreach (reply, add_entry, sample);
-  gst_promise_unref (promise);
-
-  /* No reference to the stream here: its last one must never be dropped
-   * on this thread. */
-  GSource *idle = g_idle_source_new ();
-  g_source_set_callback (idle, on_sample, sample, sample_free);
-  g_source_attach (idle, sample->context);
-  g_source_unref (idle);
+  g_object_ref (self);
+  judge (self, stats);
+  g_object_unref (self);
 }
 
 static gboolean
@@ -132,15 +49,7 @@ on_tick (gpointer data)
     stall (self, "ice-disconnected", self->ice_down_us, AMS_ERROR_ICE);
     return G_SOURCE_REMOVE;   /* stall() stopped the watchdog */
   }
-  GstElement *webrtc = ams_peer_get_webrtcbin (self->peer);
-  if (webrtc == NULL)
-    return G_SOURCE_CONTINUE;
-  Sample *sample = g_new0 (Sample, 1);
-  g_weak_ref_init (&sample->stream, self);
-  sample->context = g_main_context_ref (self->context);
-  sample->serial = self->watch_serial;
-  GstPromise *promise = gst_promise_new_with_change_func (on_stats_reply, sample, NULL);
-  g_signal_emit_by_name (webrtc, "get-stats", NULL, promise);
+  ams_peer_request_counters (self->peer, on_counters, self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -150,9 +59,15 @@ on_tick (gpointer data)
  * seen between two reports, this much before a gap was measured. */
 #define ASSUMED_REPORT_GAP_US (5 * G_USEC_PER_SEC)
 
+/* Player: inbound RTP packets. Publisher: a mark of the latest receiver
+ * reports about our RTP, which changes with every report that arrives. */
 static void
-judge (AmsStream *self, const Sample *sample)
+judge (AmsStream *self, const AmsPeerStats *stats)
 {
+  gboolean have_reports = stats->have_receiver_reports;
+  guint64 value = self->kind == AMS_STREAM_PUBLISH
+                      ? stats->rb_exthighestseq + stats->rb_lsr + stats->rb_dlsr
+                      : stats->packets_received;
   gint64 now = g_get_monotonic_time ();
   gint64 timeout_us = (gint64) self->opts.stall_timeout_ms * 1000;
 
@@ -162,33 +77,33 @@ judge (AmsStream *self, const Sample *sample)
     gboolean sampled = self->watch_sampled;
     self->watch_sampled = TRUE;
     /* webrtcbin drops the stats of a source it timed out: no report then. */
-    if (sample->have_reports && sample->value != self->watch_value) {
+    if (have_reports && value != self->watch_value) {
       /* Two reports seen arriving: the time between them is an interval. */
       if (self->watch_armed)
         self->watch_gap_us = MAX (self->watch_gap_us, now - self->watch_moved_us);
       /* Changed since the previous sample: it arrived about now. */
       self->watch_armed = sampled;
-      self->watch_value = sample->value;
+      self->watch_value = value;
       self->watch_moved_us = now;
       return;
     }
     gint64 gap = self->watch_gap_us ? self->watch_gap_us : ASSUMED_REPORT_GAP_US;
     if (now - self->watch_moved_us >= MAX (timeout_us, 2 * gap))
-      stall (self, sample->have_reports ? "no-receiver-reports" : "no-receiver-report-yet",
+      stall (self, have_reports ? "no-receiver-reports" : "no-receiver-report-yet",
              self->watch_moved_us, AMS_ERROR_TIMEOUT);
     return;
   }
 
   /* A player: from the first packet on (a play whose media never came is
    * left to ICE and to the server). */
-  if (sample->value > self->watch_value) {
+  if (value > self->watch_value) {
     self->watch_armed = TRUE;
-    self->watch_value = sample->value;
+    self->watch_value = value;
     self->watch_moved_us = now;
     return;
   }
   /* Fewer: a source timed out (its stats go) or a track went; not media. */
-  self->watch_value = sample->value;
+  self->watch_value = value;
   if (self->watch_armed && now - self->watch_moved_us >= timeout_us)
     stall (self, "no-media", self->watch_moved_us, AMS_ERROR_TIMEOUT);
 }

@@ -152,6 +152,7 @@ typedef struct {
   AmsPeerStats stats;
   AmsPeerStatsFunc stats_func;
   gpointer    stats_data;
+  gboolean    counters_only;   /* stats without the rates */
 } PeerEvent;
 
 static void
@@ -1502,10 +1503,23 @@ collect_stat (GQuark field, const GValue *value, gpointer data)
       st->bytes_sent += stat_u64 (s, "bytes-sent");
       st->packets_sent += stat_u64 (s, "packets-sent");
       break;
-    case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:
+    case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP: {
       if (gst_structure_get_double (s, "round-trip-time", &d))
         st->rtt_ms = d * 1000.0;
+      /* The receiver report itself, as rtpbin keeps it for the source. */
+      const GValue *inner = gst_structure_get_value (s, "gst-rtpsource-stats");
+      if (inner == NULL || !GST_VALUE_HOLDS_STRUCTURE (inner))
+        break;
+      const GstStructure *rb = gst_value_get_structure (inner);
+      gboolean have_rb = FALSE;
+      if (!gst_structure_get_boolean (rb, "have-rb", &have_rb) || !have_rb)
+        break;
+      st->have_receiver_reports = TRUE;
+      st->rb_exthighestseq += stat_u64 (rb, "rb-exthighestseq");
+      st->rb_lsr += stat_u64 (rb, "rb-lsr");
+      st->rb_dlsr += stat_u64 (rb, "rb-dlsr");
       break;
+    }
     default:
       break;
   }
@@ -1516,7 +1530,9 @@ static void
 on_stats (GstPromise *promise, gpointer data)
 {
   PeerEvent *ev = data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
+  /* Interrupted (webrtcbin going away): no reply to read, empty figures. */
+  const GstStructure *reply = gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
+                                  ? gst_promise_get_reply (promise) : NULL;
   ev->stats.rtt_ms = -1;
   if (reply)
     gst_structure_foreach (reply, collect_stat, &ev->stats);
@@ -1534,6 +1550,11 @@ finish_stats (PeerEvent *ev)
   st->frames_sent = __atomic_load_n (&peer->frames_sent, __ATOMIC_RELAXED);
   st->audio_buffers = ams_peer_get_audio_buffers (peer);
   ams_peer_get_resolution (peer, &st->width, &st->height);
+  if (ev->counters_only) {
+    if (ev->stats_func)
+      ev->stats_func (peer, st, ev->stats_data);
+    return;
+  }
   guint64 frames = st->frames_decoded ? st->frames_decoded : st->frames_sent;
   if (peer->prev_stats_time) {
     double secs = (now - peer->prev_stats_time) / 1e6;
@@ -1553,15 +1574,29 @@ finish_stats (PeerEvent *ev)
     ev->stats_func (peer, st, ev->stats_data);
 }
 
+static void
+request_stats (AmsPeer *peer, gboolean counters_only, AmsPeerStatsFunc func, gpointer user_data)
+{
+  PeerEvent *ev = event_new (peer, EV_STATS);
+  ev->stats_func = func;
+  ev->stats_data = user_data;
+  ev->counters_only = counters_only;
+  GstPromise *promise = gst_promise_new_with_change_func (on_stats, ev, NULL);
+  g_signal_emit_by_name (peer->webrtc, "get-stats", NULL, promise);
+}
+
 void
 ams_peer_request_stats (AmsPeer *peer, AmsPeerStatsFunc func, gpointer user_data)
 {
   g_return_if_fail (peer);
-  PeerEvent *ev = event_new (peer, EV_STATS);
-  ev->stats_func = func;
-  ev->stats_data = user_data;
-  GstPromise *promise = gst_promise_new_with_change_func (on_stats, ev, NULL);
-  g_signal_emit_by_name (peer->webrtc, "get-stats", NULL, promise);
+  request_stats (peer, FALSE, func, user_data);
+}
+
+void
+ams_peer_request_counters (AmsPeer *peer, AmsPeerStatsFunc func, gpointer user_data)
+{
+  g_return_if_fail (peer);
+  request_stats (peer, TRUE, func, user_data);
 }
 
 /* ------------------------------------------------------------ public */

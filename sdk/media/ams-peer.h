@@ -100,6 +100,12 @@ typedef struct {
   double   fps;                  /* decoded (or sent) frames per second since the previous call */
   guint    width, height;        /* decoded (or sent) resolution */
   guint64  audio_buffers;        /* decoded audio buffers */
+  /* The latest RTCP receiver report about each stream we send, summed over
+   * them: the figures change with every report that arrives. */
+  gboolean have_receiver_reports; /* at least one stream has had one */
+  guint64  rb_exthighestseq;     /* extended highest sequence number received */
+  guint64  rb_lsr;               /* the last sender report it echoes */
+  guint64  rb_dlsr;              /* the delay since that sender report */
 } AmsPeerStats;
 
 typedef struct {
@@ -183,6 +189,10 @@ gboolean ams_peer_data_channel_is_open (AmsPeer *peer);
 typedef void (*AmsPeerStatsFunc) (AmsPeer *peer, const AmsPeerStats *stats, gpointer user_data);
 /* Asks webrtcbin for stats; @func runs later on the context (not if the peer is freed first). */
 void ams_peer_request_stats (AmsPeer *peer, AmsPeerStatsFunc func, gpointer user_data);
+/* The same pass without the rates (bitrates and fps stay 0): their
+ * baseline, the previous ams_peer_request_stats(), is left alone, so a
+ * watcher may sample often without shortening the caller's rate window. */
+void ams_peer_request_counters (AmsPeer *peer, AmsPeerStatsFunc func, gpointer user_data);
 
 /* Counters readable at any time on the context thread. */
 guint64 ams_peer_get_frames_decoded (AmsPeer *peer);

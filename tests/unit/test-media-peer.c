@@ -299,6 +299,97 @@ test_stats (void)
   pair_clear (&p);
 }
 
+/* One counters reply, and whether it came. */
+typedef struct {
+  AmsPeerStats stats;
+  gboolean     got;
+} Counters;
+
+static void
+collect_counters (AmsPeer *peer, const AmsPeerStats *stats, gpointer data)
+{
+  Counters *c = data;
+  c->stats = *stats;
+  c->got = TRUE;
+}
+
+/* The sender's counters until @done says so or @seconds pass (a reply
+ * every 200 ms): the last reply. */
+static AmsPeerStats
+sender_counters_until (Pair *p, gboolean (*done) (const AmsPeerStats *s, gconstpointer data),
+                       gconstpointer data, guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
+  Counters c = { 0 };
+  do {
+    c.got = FALSE;
+    ams_peer_request_counters (p->sender, collect_counters, &c);
+    gint64 next = g_get_monotonic_time () + 200 * 1000;
+    while ((!c.got || g_get_monotonic_time () < next) && g_get_monotonic_time () < deadline)
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+  } while (c.got && !done (&c.stats, data) && g_get_monotonic_time () < deadline);
+  return c.stats;
+}
+
+static gboolean
+has_report (const AmsPeerStats *s, gconstpointer data)
+{
+  return s->have_receiver_reports;
+}
+
+static gboolean
+report_changed (const AmsPeerStats *s, gconstpointer data)
+{
+  const AmsPeerStats *first = data;
+  return s->rb_exthighestseq + s->rb_lsr + s->rb_dlsr !=
+         first->rb_exthighestseq + first->rb_lsr + first->rb_dlsr;
+}
+
+/* The sender's stats carry the receiver's RTCP reports about its RTP (what
+ * the stall watchdog reads), and a new report changes them. */
+static void
+test_receiver_reports (void)
+{
+  Pair p;
+  pair_init (&p);
+  AmsPeerOptions send, recv;
+  loopback_options (&send, AMS_PEER_SEND);
+  send.width = 320;
+  send.height = 240;
+  loopback_options (&recv, AMS_PEER_RECEIVE);
+  start_pair (&p, &send, &recv);
+  g_assert_true (run_until (&p, enough_media, TIMEOUT_S));
+
+  /* RTCP every 5 s, randomised to 2.5-7.5 s (RFC 3550): bounded at 20 s. */
+  AmsPeerStats first = sender_counters_until (&p, has_report, NULL, 20 * SLOW);
+  g_assert_true (first.have_receiver_reports);
+  g_assert_cmpuint (first.rb_exthighestseq, >, 0);
+  g_assert_cmpuint (first.packets_sent, >, 0);
+  /* Counters only: no rates. */
+  g_assert_cmpfloat (first.bitrate_out_kbps, ==, 0.0);
+  g_assert_cmpfloat (first.fps, ==, 0.0);
+  AmsPeerStats next = sender_counters_until (&p, report_changed, &first, 20 * SLOW);
+  g_test_message ("reports: extended highest seq %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
+                  ", lsr %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT,
+                  first.rb_exthighestseq, next.rb_exthighestseq, first.rb_lsr, next.rb_lsr);
+  g_assert_true (report_changed (&next, &first));
+  /* Later packets were received: the sequence number only grows. */
+  g_assert_cmpuint (next.rb_exthighestseq, >, first.rb_exthighestseq);
+
+  /* The receiver sends nothing: nobody reports to it. */
+  Counters in = { 0 };
+  ams_peer_request_counters (p.receiver, collect_counters, &in);
+  gint64 deadline = g_get_monotonic_time () + 5 * SLOW * G_TIME_SPAN_SECOND;
+  while (!in.got && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  g_assert_true (in.got);
+  g_assert_false (in.stats.have_receiver_reports);
+  g_assert_cmpuint (in.stats.packets_received, >, 0);
+  pair_clear (&p);
+}
+
 static gboolean
 channels_open (Pair *p)
 {
@@ -642,6 +733,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/peer/vp8", test_vp8);
   g_test_add_func ("/media/peer/h264", test_h264);
   g_test_add_func ("/media/peer/stats", test_stats);
+  g_test_add_func ("/media/peer/receiver-reports", test_receiver_reports);
   g_test_add_func ("/media/peer/data-channel", test_data_channel);
   g_test_add_func ("/media/peer/record-mkv", test_record_mkv);
   g_test_add_func ("/media/peer/record-webm", test_record_webm);
