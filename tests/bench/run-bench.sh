@@ -456,8 +456,10 @@ bench_relay() {
   fi
   local n
   for n in $FANOUT; do
-    # the relay logs its keyframe counts at the stream's end (g_info)
-    if ! MINI_MESSAGES_DEBUG=all start_live_publisher "fan$n"; then
+    # the relay logs its keyframe counts at the stream's end (g_info, log
+    # domain ams-relay); "all" would also turn on libnice's per-packet debug
+    # output and bill its cost to the relay
+    if ! MINI_MESSAGES_DEBUG=ams-relay start_live_publisher "fan$n"; then
       echo "{\"row\":\"$n\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/relay.jsonl"
       stop_live_publisher; continue
     fi
