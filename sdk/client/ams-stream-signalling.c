@@ -392,6 +392,10 @@ on_server_error (AmsClient *client, const GError *error, AmsEvent *event, gpoint
     return;
   if (stream_id != NULL && !is_ours (self, stream_id))
     return;
+  /* getRoomInfo's answer for an empty room, never one to publish or play:
+   * a room's poll may cross our request (after a reconnection, say). */
+  if (g_error_matches (error, AMS_ERROR, AMS_ERROR_NO_ACTIVE_STREAMS_IN_ROOM))
+    return;
   /* Errors without a stream id (NoSpaceForNewPeer, highResourceUsage, old
    * servers) answer a request still pending: ours if we have one. */
   if (stream_id == NULL && self->state != AMS_STREAM_STATE_REQUESTING)

@@ -5,7 +5,8 @@
  * - legacy: joinRoom with and without an own id, joinedTheRoom with the
  *   generated id, publish and one play per listed stream, getRoomInfo
  *   polled at the set interval, roomInformation changes (joins, leaves,
- *   play stopped), no_active_streams_in_room, leaveFromRoom confirmed by
+ *   play stopped), no_active_streams_in_room (also while the own publish
+ *   is pending: not its refusal), leaveFromRoom confirmed by
  *   leavedFromRoom, a refused joinRoom;
  * - multitrack: publish with mainTrack, one play of the room with
  *   userPublishId, subtrackAdded/subtrackRemoved (own track ignored),
@@ -302,6 +303,17 @@ test_legacy_flow (Fixture *f, gconstpointer data)
   g_assert_cmpstr (member (m, "room"), ==, "room1");
   json_object_put (m);
   g_assert_cmpuint (count_messages (f->server, "play", "streamId", "gen1"), ==, 0);
+
+  /* An empty room's answer to a poll that crosses the publish request (as
+   * after a reconnection, when the others are not back yet) empties the
+   * room but is no refusal of the publish: the conference goes on. */
+  ws_peer_send_text (f->server,
+                     "{\"command\":\"error\",\"definition\":\"no_active_streams_in_room\",\"room\":\"room1\"}");
+  g_assert_true (wait_logged (&rec, "left:p1"));
+  g_assert_cmpint (ams_stream_get_state (ams_conference_get_own_stream (conf)), ==,
+                   AMS_STREAM_STATE_REQUESTING);
+  g_assert_cmpint (ams_conference_get_state (conf), ==, AMS_CONFERENCE_STATE_JOINED);
+  g_assert_no_error (rec.error);
 
   /* No polling before the server takes the publish; then every 200 ms,
    * with the own id. (The publish makes its offer; it is never answered.) */
