@@ -79,6 +79,7 @@ cli_media_options_init (AmsMediaOptions *media, CliOptions *options)
   media->video_source = cli_options_get_string (options, CLI_OPT_VIDEO_SOURCE);
   media->audio_source = cli_options_get_string (options, CLI_OPT_AUDIO_SOURCE);
   media->file = cli_options_get_string (options, CLI_OPT_FILE);
+  media->file_passthrough = cli_options_get_bool (options, CLI_OPT_PASSTHROUGH);
   media->video_codec = cli_options_get_string (options, CLI_OPT_CODEC);
   media->video_sink = cli_options_get_string (options, CLI_OPT_VIDEO_SINK);
   media->audio_sink = cli_options_get_string (options, CLI_OPT_AUDIO_SINK);

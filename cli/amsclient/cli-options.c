@@ -144,6 +144,9 @@ static const CliOptionSpec specs[CLI_OPT_LAST] = {
     "PIPELINE", "Audio source as a gst-launch fragment (default: a test tone)" },
   [CLI_OPT_FILE] = { CLI_OPT_FILE, "file", 'f', CLI_TYPE_FILE, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "FILE",
     "Send the audio and video of a media file instead of the sources" },
+  [CLI_OPT_PASSTHROUGH] = { CLI_OPT_PASSTHROUGH, "passthrough", 0, CLI_TYPE_BOOL, CLI_GROUP_MEDIA, CLI_CMD_PUBLISH, NULL,
+    "With --file: send the file's VP8 video as it is, in a loop, without decoding or re-encoding "
+    "(no audio; keyframes only where the file has them)" },
   [CLI_OPT_CODEC] = { CLI_OPT_CODEC, "codec", 0, CLI_TYPE_CHOICE, CLI_GROUP_MEDIA, CLI_CMD_SENDERS, "CODEC",
     "Video codec to send: vp8 or h264", .choices = "vp8|h264" },
   [CLI_OPT_VIDEO_SINK] = { CLI_OPT_VIDEO_SINK, "video-sink", 0, CLI_TYPE_STRING, CLI_GROUP_MEDIA, CLI_CMD_RECEIVERS,
@@ -688,6 +691,12 @@ check_combinations (CliOptions *options, GError **error)
       cli_options_get_bool (options, CLI_OPT_NO_AUDIO)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                  "--no-video and --no-audio together leave nothing to %s", command->name);
+    return FALSE;
+  }
+  if (cli_options_get_bool (options, CLI_OPT_PASSTHROUGH) &&
+      !cli_options_is_set (options, CLI_OPT_FILE)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--passthrough sends a file as it is: give --file");
     return FALSE;
   }
   if (cli_options_is_set (options, CLI_OPT_FILE) &&

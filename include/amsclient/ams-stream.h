@@ -171,6 +171,15 @@ AMS_API const char *ams_stream_state_to_string (AmsStreamState state);
  *   on a link that reorders or delays the very first packets a frame may be
  *   late or dropped right at the start; a sink that syncs to the clock
  *   still shows the first frame at its timestamp plus the latency
+ * @file_passthrough: publishing @file: send its VP8 video as it is, without
+ *   decoding and re-encoding, in a loop (timestamps continue), paced to
+ *   real time; WebM, Matroska or IVF. The file is read into memory first
+ *   (a clip: at most 256 MB). No audio is sent; @video_codec must be VP8
+ *   or %NULL; @width, @height, @framerate and @video_bitrate_kbps do not
+ *   apply; keyframes come only where the file has them, since a
+ *   keyframe request cannot be honoured (a player waits for the next one:
+ *   encode the clip with a short keyframe interval). Costs a small part of
+ *   an encoder's CPU: for load tests and demos. Default %FALSE
  *
  * Media settings of a stream. Initialise with ams_media_options_init();
  * strings are borrowed and copied by ams_stream_new().
@@ -205,6 +214,7 @@ typedef struct {
   guint               publish_retry_interval_ms;
   guint               publish_retry_timeout_ms;
   gint                fast_start_packets;
+  gboolean            file_passthrough;
   /*< private >*/
   gpointer            _reserved[4];
 } AmsMediaOptions;

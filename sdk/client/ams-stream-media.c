@@ -332,6 +332,7 @@ _ams_stream_ensure_peer (AmsStream *self, gboolean offerer, GError **error)
   po.video_source = o->video_source;
   po.audio_source = o->audio_source;
   po.file_uri = o->file;
+  po.file_passthrough = o->file_passthrough;
   po.video_codec = o->video_codec;
   po.video_bitrate_kbps = o->video_bitrate_kbps;
   po.width = o->width;

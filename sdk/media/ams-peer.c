@@ -7,6 +7,7 @@
 #define GST_USE_UNSTABLE_API
 #include "media/ams-peer.h"
 #include "media/ams-dtls-key.h"
+#include "media/ams-file-loop.h"
 
 #include <gst/webrtc/webrtc.h>
 #include <gst/sdp/sdp.h>
@@ -484,6 +485,16 @@ send_description (AmsPeer *peer, GError **error)
   GString *d = g_string_new (NULL);
   gboolean from_file = o->file_uri && *o->file_uri;
 
+  if (from_file && o->file_passthrough) {
+    /* Frames from the file as they are (build_send_media feeds vfile),
+     * paced to real time by clocksync: no decoder, no encoder. */
+    g_string_append_printf (d, "appsrc name=vfile ! clocksync name=venc sync-to-first=true ! "
+                            "rtpvp8pay pt=%d picture-id-mode=15-bit ! "
+                            "capsfilter name=vout caps=\"application/x-rtp,media=video,"
+                            "encoding-name=VP8,payload=%d,clock-rate=90000\"",
+                            VP8_PT, VP8_PT);
+    return g_string_free (d, FALSE);
+  }
   if (from_file) {
     g_autofree char *uri = gst_uri_is_valid (o->file_uri) ? g_strdup (o->file_uri)
                                                           : gst_filename_to_uri (o->file_uri, NULL);
@@ -592,15 +603,40 @@ build_send_media (AmsPeer *peer, GError **error)
   if (!peer->video_codec)
     peer->video_codec = g_strdup ("vp8");
 
+  /* Read before building anything: a bad file is the caller's error. */
+  AmsFileLoop *file_loop = NULL;
+  if (peer->opts.file_passthrough) {
+    if (g_ascii_strcasecmp (peer->video_codec, "vp8") != 0) {
+      g_set_error (error, AMS_ERROR, AMS_ERROR_INVALID_ARGUMENT,
+                   "a file is sent as it is only with VP8, not %s", peer->video_codec);
+      return FALSE;
+    }
+    if (!require_element ("rtpvp8pay", error) || !require_element ("clocksync", error) ||
+        !require_element ("appsrc", error))
+      return FALSE;
+    file_loop = ams_file_loop_load (peer->opts.file_uri, error);
+    if (!file_loop)
+      return FALSE;
+  }
   g_autofree char *desc = send_description (peer, error);
-  if (!desc)
+  if (!desc) {
+    ams_file_loop_unref (file_loop);
     return FALSE;
+  }
   g_autoptr (GError) parse_error = NULL;
   GstElement *bin = gst_parse_bin_from_description_full (desc, FALSE, NULL,
                                                          GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
   if (!bin) {
     set_parse_error (error, parse_error, "the media source");
+    ams_file_loop_unref (file_loop);
     return FALSE;
+  }
+  if (file_loop) {
+    g_autoptr (GstElement) vfile = gst_bin_get_by_name (GST_BIN (bin), "vfile");
+    ams_file_loop_attach (file_loop, vfile);
+    if (!(peer->opts.role & AMS_PEER_RECEIVE))
+      ams_file_loop_get_size (file_loop, &peer->width, &peer->height);
+    ams_file_loop_unref (file_loop);
   }
   gst_bin_add (GST_BIN (peer->pipeline), bin);
   if ((peer->opts.video && !link_to_webrtc (peer, GST_BIN (bin), "vout", error)) ||
@@ -614,7 +650,7 @@ build_send_media (AmsPeer *peer, GError **error)
     g_autoptr (GstPad) pad = enc ? gst_element_get_static_pad (enc, "src") : NULL;
     if (pad)
       gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, sent_probe, peer, NULL);
-    if (!(peer->opts.role & AMS_PEER_RECEIVE)) {
+    if (!(peer->opts.role & AMS_PEER_RECEIVE) && !peer->opts.file_passthrough) {
       peer->width = peer->opts.width ? peer->opts.width : 640;
       peer->height = peer->opts.height ? peer->opts.height : 480;
     }
@@ -1766,6 +1802,10 @@ ams_peer_new (const AmsPeerOptions *options, GMainContext *context,
   o->filter.address = peer->filter_address;
   if (o->video_codec && *o->video_codec)
     peer->video_codec = g_ascii_strdown (o->video_codec, -1);
+  if (!(o->file_uri && *o->file_uri))
+    o->file_passthrough = FALSE;
+  if (o->file_passthrough)
+    o->audio = FALSE;   /* the file's VP8 video only */
 
   peer->webrtc = gst_element_factory_make ("webrtcbin", NULL);
   gst_object_ref_sink (peer->webrtc);

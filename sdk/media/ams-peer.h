@@ -43,6 +43,7 @@ typedef struct {
   const char  *video_source;     /* NULL: "videotestsrc is-live=true" */
   const char  *audio_source;     /* NULL: "audiotestsrc is-live=true" */
   const char  *file_uri;         /* a media file (URI or path) instead of the two sources */
+  gboolean     file_passthrough; /* send file_uri's VP8 video as it is, looped, no audio */
   const char  *video_codec;      /* "vp8", "h264" or NULL: VP8 when offering, the remote
                                     offer's first supported codec when answering */
   guint        video_bitrate_kbps; /* 0: 1000 */

@@ -14,6 +14,7 @@ the reason, and the table prints "n/a (reason)" for it.
 """
 import glob
 import json
+import os
 import statistics
 import sys
 
@@ -182,7 +183,9 @@ def fanout_row(resdir, n, harness_json, publisher_log, server_log):
     """One fanout-players run (tests/bench/fanout-players.c), the publisher's
     frame rate over the same window and the relay's keyframe counts."""
     import re
-    rec = {"row": str(n), "players": int(n)}
+    rec = {"row": str(n), "players": int(n),
+           # live: amsclient publish encoding; file: a VP8 clip sent as it is
+           "publisher": os.environ.get("RELAY_PUBLISHER", "live")}
     try:
         with open(harness_json) as f:
             objs = json_lines(f.read())
@@ -195,6 +198,7 @@ def fanout_row(resdir, n, harness_json, publisher_log, server_log):
     h = objs[-1][1]
     rec.update(h)
     rec["row"] = str(n)
+    rec["publisher"] = os.environ.get("RELAY_PUBLISHER", "live")
     rec["publisher_fps_sent"] = window_rate(publisher_log, "framesSent",
                                             h.get("window_start_epoch", 0), h.get("window_end_epoch", 0))
     try:
@@ -423,11 +427,15 @@ def print_signalling(recs):
           " steadier than msg/s when other work shares the cores")
 
 
+def relay_label(r):
+    return r["row"] + (" (clip, not encoded)" if r.get("publisher") == "file" else "")
+
+
 def print_relay(recs):
     rows, rows2 = [], []
     for r in recs:
         if "na" in r:
-            rows.append([r["row"], f"n/a ({r['na']})"] + [""] * 8)
+            rows.append([relay_label(r), f"n/a ({r['na']})"] + [""] * 8)
             continue
         n = r["players"]
         if "with_first_frame" not in r:   # a record of the old, one process per player section
@@ -435,7 +443,7 @@ def print_relay(recs):
         kf = "—"
         if "keyframes_requested" in r:
             kf = f"{r['keyframes_requested']} for {r['players_joined']} ({r['player_keyframe_requests']} from players)"
-        rows.append([r["row"], fmt(r.get("publisher_fps_sent")),
+        rows.append([relay_label(r), fmt(r.get("publisher_fps_sent")),
                      f"{r['with_first_frame']}/{n} in {r['setup_s']:.1f} s",
                      f"{r['at_29fps']}/{n}",
                      f"{fmt(r['fps_median'])} / {fmt(r['fps_min'])}",
@@ -445,7 +453,7 @@ def print_relay(recs):
                          "{:.2f}"),
                      f"{r.get('server_threads')} / {r.get('server_rss_kb', 0) / 1024:.0f} MB",
                      kf])
-        rows2.append([r["row"], fmt(r.get("harness_cpu_pct")),
+        rows2.append([relay_label(r), fmt(r.get("harness_cpu_pct")),
                       fmt(r["harness_cpu_pct"] / n if n else None, "{:.2f}"),
                       f"{r.get('harness_threads')} / {r.get('harness_rss_kb', 0) / 1024:.0f} MB",
                       fmt(r.get("publisher_cpu_pct")),
@@ -454,6 +462,8 @@ def print_relay(recs):
     table(["players", "publisher fps", "first frame", "at ≥29 fps", "fps median / min",
            "kbit/s median", "server CPU %", "server CPU %/player", "server threads / RSS",
            "keyframes asked of the publisher"], rows)
+    print("  (clip, not encoded): the publisher sends a 10 s VP8 clip in a loop (amsclient publish --file"
+          " --passthrough), no encoder on the cores; keyframes once a second, as the clip has them")
     print("  players: one fanout-players process, one WebSocket and webrtcbin each, frames depayloaded"
           " and counted, not decoded; fps over the window per player; CPU % of one core from /proc")
     if rows2:

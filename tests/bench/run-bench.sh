@@ -15,6 +15,8 @@
 #   BENCH_PACED      connections in the 1 msg/s row (default 5000; 0 skips)
 #   BENCH_SERVERS    mini node lws-uv lws-poll (default: all)
 #   BENCH_FANOUT     relay player counts (default "1 10 40 100")
+#   BENCH_RELAY_PUBLISHERS  the relay's publishers: "live" (encoding) and/or
+#                    "file" (a VP8 clip sent as it is; default "live file")
 #   BENCH_MEDIA_SECONDS  measured seconds of steady media per relay and client-cost row (default 10)
 #   BENCH_SETUP_SECONDS  bound on waiting for players' first frames (default 90)
 #   BENCH_INTEROP    0 skips the Chromium row (the official JS SDK playing, from
@@ -44,6 +46,7 @@ SIZES=${BENCH_SIZES:-100 1000 5000}
 PACED=${BENCH_PACED:-5000}
 SERVERS=${BENCH_SERVERS:-mini node lws-uv lws-poll}
 FANOUT=${BENCH_FANOUT:-1 10 40 100}
+RELAY_PUBLISHERS=${BENCH_RELAY_PUBLISHERS:-live file}
 MEDIA_SECONDS=${BENCH_MEDIA_SECONDS:-10}
 WS_PATH=/WebRTCAppEE/websocket
 export AMSCLIENT_NO_CONFIG=1 GST_REGISTRY=$BUILD/gst-registry.bin
@@ -228,6 +231,7 @@ cli_has play --latency || TUNED_ARGS=""
 PUBLISH_RE='publish_started'
 
 MINI_OK=""
+LIVE_PUBLISH_EXTRA=()   # more publish arguments (the relay's file publisher)
 # Starts the mini-server and one live publisher; sets PUB_PID, MINI_PORT.
 start_live_publisher() {
   local stream=$1 i
@@ -235,7 +239,7 @@ start_live_publisher() {
   start_server mini || return 1
   MINI_PORT=$SRV_PORT MINI_PID=$SRV_PID
   "$OUT/runstat" --timeout 600 -- "$AMSCLIENT" publish --url "ws://127.0.0.1:$MINI_PORT$WS_PATH" \
-      --stream "$stream" "${publish_args[@]}" >"$OUT/publisher-$stream.log" 2>"$OUT/publisher-$stream.err" &
+      --stream "$stream" "${publish_args[@]}" "${LIVE_PUBLISH_EXTRA[@]}" >"$OUT/publisher-$stream.log" 2>"$OUT/publisher-$stream.err" &
   PUB_PID=$!
   started_pids+=("$PUB_PID")
   for i in $(seq 150); do
@@ -454,13 +458,34 @@ bench_relay() {
     echo "{\"row\":\"all\",\"na\":\"${CLI_PUBLISH_REASON:-fanout-players not built}\"}" >>"$RES/relay.jsonl"
     $REPORT relay; return
   fi
-  local n
+  # Two publishers: the live encoder (amsclient publish's default source),
+  # and a VP8 clip sent as it is (--file --passthrough), which leaves the
+  # encoder's share of the two cores to the relay and the players.
+  local clip=$OUT/fanout-clip.webm
+  if [[ " $RELAY_PUBLISHERS " == *" file "* ]] && [ ! -s "$clip" ] &&
+     ! timeout 300 gst-launch-1.0 -q videotestsrc num-buffers=300 \
+         ! video/x-raw,width=640,height=480,framerate=30/1 \
+         ! vp8enc deadline=1 cpu-used=8 threads=2 target-bitrate=1000000 end-usage=cbr \
+                  keyframe-max-dist=30 error-resilient=partitions \
+         ! webmmux ! filesink location="$clip" >"$OUT/fanout-clip.log" 2>&1; then
+    rm -f "$clip"
+  fi
+  local n mode
+  for mode in $RELAY_PUBLISHERS; do
   for n in $FANOUT; do
+    LIVE_PUBLISH_EXTRA=()
+    if [ "$mode" = file ]; then
+      if [ ! -s "$clip" ] || ! cli_has publish --passthrough; then
+        echo "{\"row\":\"$n\",\"publisher\":\"file\",\"na\":\"no clip or no --passthrough\"}" >>"$RES/relay.jsonl"
+        continue
+      fi
+      LIVE_PUBLISH_EXTRA=(--file "$clip" --passthrough)
+    fi
     # the relay logs its keyframe counts at the stream's end (g_info, log
     # domain ams-relay); "all" would also turn on libnice's per-packet debug
     # output and bill its cost to the relay
     if ! MINI_MESSAGES_DEBUG=ams-relay start_live_publisher "fan$n"; then
-      echo "{\"row\":\"$n\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/relay.jsonl"
+      echo "{\"row\":\"$n\",\"publisher\":\"$mode\",\"na\":$(json_str "no live publisher: $PUB_WHY")}" >>"$RES/relay.jsonl"
       stop_live_publisher; continue
     fi
     # PUB_PID is runstat's: the publisher's CPU is its child's
@@ -473,10 +498,13 @@ bench_relay() {
     note "$(grep -m1 'players with a first frame' "$OUT/fan$n.err" | sed 's/^fanout-players: //')"
     # the publisher first: the relay ends the stream and logs its counts
     stop_pid "$PUB_PID"; sleep 0.5
-    python3 tests/bench/report.py --fanout-row "$RES" "$n" "$OUT/fan$n.json" \
+    RELAY_PUBLISHER=$mode python3 tests/bench/report.py --fanout-row "$RES" "$n" "$OUT/fan$n.json" \
         "$OUT/publisher-fan$n.log" "$OUT/server-mini.log"
     stop_live_publisher
+    cp "$OUT/fan$n.json" "$OUT/fan$n-$mode.json"; cp "$OUT/fan$n.err" "$OUT/fan$n-$mode.err"
   done
+  done
+  LIVE_PUBLISH_EXTRA=()
   $REPORT relay
 }
 
