@@ -5,14 +5,14 @@
  * decoders fighting for the cores.
  *
  *   fanout-players --url ws://127.0.0.1:PORT/App/websocket --stream ID --players N
- *                  [--setup S] [--window S] [--latency MS] [--decode] [--ramp MS]
+ *                  [--setup S] [--window S] [--settle S] [--latency MS] [--decode] [--ramp MS]
  *                  [--server-pid PID] [--publisher-pid PID]
  *
  * Players start --ramp ms apart (20 by default, 0: all at once): viewers
  * arrive over time, and 100 ICE agents checking at once on two cores starve
- * every process on the machine, the publisher first. Once every player has its first frame (or
- * after --setup seconds, 90 by default) a window of --window seconds (10)
- * opens: frames and bytes each player received in it, the process's own
+ * every process on the machine, the publisher first. --settle seconds (2)
+ * after every player has its first frame (or after --setup seconds, 90 by
+ * default) a window of --window seconds (10) opens: frames and bytes each player received in it, the process's own
  * CPU, and (when given) the server's and the publisher's CPU, threads and
  * memory from /proc. Prints one JSON object on stdout; progress on stderr.
  * Exits 1 when a player failed or none had a first frame, 2 on usage. */
@@ -51,7 +51,7 @@ struct _Bench {
   gint64 t0;
   guint with_frame;
   gint64 last_first_frame_us;
-  double setup_s, window_s;
+  double setup_s, window_s, settle_s;
   int latency_ms;
   guint ramp_ms, started;
   gboolean decode;
@@ -118,6 +118,7 @@ self_cpu_s (void)
 /* ------------------------------------------------------------ players */
 
 static void open_window (Bench *b);
+static void schedule_window (Bench *b);
 
 static void
 on_video_frame (AmsStream *stream, guint64 count, guint width, guint height, gpointer data)
@@ -130,7 +131,7 @@ on_video_frame (AmsStream *stream, guint64 count, guint width, guint height, gpo
   p->first_frame_us = g_get_monotonic_time () - b->t0;
   b->last_first_frame_us = p->first_frame_us;
   if (++b->with_frame == b->n && b->phase == 0)
-    open_window (b);
+    schedule_window (b);
 }
 
 static void
@@ -258,6 +259,27 @@ open_window (Bench *b)
 }
 
 static gboolean
+settled (gpointer data)
+{
+  Bench *b = data;
+  b->timer = 0;
+  open_window (b);
+  return G_SOURCE_REMOVE;
+}
+
+/* Every player has a frame: the window opens --settle seconds later, once
+ * the joining keyframes and the events queued behind them have passed (a
+ * window opened at once counts that backlog as frames of the window). */
+static void
+schedule_window (Bench *b)
+{
+  if (b->timer)
+    g_source_remove (b->timer);
+  b->phase = 1;
+  b->timer = g_timeout_add ((guint) (b->settle_s * 1000), settled, b);
+}
+
+static gboolean
 setup_timeout (gpointer data)
 {
   Bench *b = data;
@@ -376,7 +398,7 @@ static int
 usage (void)
 {
   fprintf (stderr, "usage: fanout-players --url URL --stream ID --players 1..500 [--setup S] "
-           "[--window S] [--latency MS] [--decode] [--ramp MS] [--server-pid PID] [--publisher-pid PID]\n");
+           "[--window S] [--settle S] [--latency MS] [--decode] [--ramp MS] [--server-pid PID] [--publisher-pid PID]\n");
   return 2;
 }
 
@@ -386,6 +408,7 @@ main (int argc, char **argv)
   Bench b = { 0 };
   b.setup_s = 90;
   b.window_s = 10;
+  b.settle_s = 2;
   b.latency_ms = -1;
   b.ramp_ms = 20;
   for (int i = 1; i < argc; i++) {
@@ -404,6 +427,8 @@ main (int argc, char **argv)
       b.setup_s = atof (v), i++;
     else if (!strcmp (a, "--window"))
       b.window_s = atof (v), i++;
+    else if (!strcmp (a, "--settle"))
+      b.settle_s = atof (v), i++;
     else if (!strcmp (a, "--latency"))
       b.latency_ms = atoi (v), i++;
     else if (!strcmp (a, "--ramp"))
@@ -416,7 +441,7 @@ main (int argc, char **argv)
       return usage ();
   }
   if (!b.url || !b.stream_id || b.n < 1 || b.n > 500 || !(b.setup_s > 0 && b.setup_s <= 600) ||
-      !(b.window_s > 0 && b.window_s <= 600) || b.latency_ms < -1 || b.latency_ms > 10000)
+      !(b.window_s > 0 && b.window_s <= 600) || !(b.settle_s >= 0 && b.settle_s <= 60) || b.latency_ms < -1 || b.latency_ms > 10000)
     return usage ();
   /* refuse anything but loopback: benchmarks never leave the machine */
   if (strncmp (b.url, "ws://127.", 9) != 0) {
