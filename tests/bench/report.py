@@ -502,10 +502,34 @@ def print_client(recs):
             rows.append([label, "amsclient vs the WebRTC-loaded pipeline (the SDK's own cost)", "", "",
                          fmt(a["cpu_pct"] - w["cpu_pct"], "{:+.1f}"),
                          fmt((a["peak_rss_kb"] - w["peak_rss_kb"]) / 1024, "{:+.1f}"), ""])
-    rows.append(["publish and play", "Chromium page, official JS SDK",
-                 "n/a (not available: no browser harness in the benchmarks yet)", "", "", "", ""])
+    chromium_notes = []
+    for row, ref, label in (("chromium-publish", "bare-publish", "publish VP8 640x480 30 fps"),
+                            ("chromium-play", "bare-play", "play (decode VP8 640x480)")):
+        c = by.get(row)
+        who = "Chromium page, official JS SDK (all its processes)"
+        if c is None or "na" in c:
+            rows.append([label, who, f"n/a ({c['na'] if c else 'not run'})", "", "", "", ""])
+            continue
+        b = by.get(ref)
+        b_ok = b is not None and "na" not in b
+        fps = c.get("fps_sent") if row == "chromium-publish" else c.get("fps_decoded")
+        rows.append([label, who, fmt(c["cpu_pct"]), fmt(c["peak_rss_kb"] / 1024),
+                     fmt(c["cpu_pct"] - b["cpu_pct"] if b_ok else None, "{:+.1f}"),
+                     fmt((c["peak_rss_kb"] - b["peak_rss_kb"]) / 1024 if b_ok else None, "{:+.0f}"),
+                     fmt(fps)])
+        a = by.get("amsclient-" + row.split("-")[1])
+        ratio = ""
+        if a and "na" not in a and a.get("cpu_pct"):
+            ratio = (f"; amsclient / Chromium: CPU {a['cpu_pct'] / c['cpu_pct']:.2f}x,"
+                     f" peak RSS {a['peak_rss_kb'] / c['peak_rss_kb']:.2f}x") if c["cpu_pct"] else ""
+        chromium_notes.append(
+            f"  Chromium {row.split('-')[1]}: {c.get('processes', '?')} processes, RSS summed (a page shared by n processes"
+            f" counted n times) {c['rss_kb'] / 1024:.0f} MB at the window's end, PSS summed"
+            f" {c.get('pss_kb', 0) / 1024:.0f} MB; {c.get('size', '?')} at {c.get('kbps', 0):.0f} kbit/s{ratio}")
     table(["what", "process", "CPU % of a core", "peak RSS MB", "CPU Δ (points)", "RSS Δ MB",
            "fps"], rows)
+    for n in chromium_notes:
+        print(n)
 
 
 def main(argv):

@@ -592,7 +592,37 @@ bench_client() {
     fi
     stop_live_publisher
   fi
+  bench_client_chromium
   $REPORT client
+}
+
+# The Chromium rows: one page with the official JS SDK playing, then one
+# publishing, the same media for the same seconds; CPU and RSS summed over the
+# browser's process tree (tests/interop/bench-client-cost.mjs).
+bench_client_chromium() {
+  local m why
+  for m in play publish; do
+    why=""
+    if [ "${BENCH_INTEROP:-1}" = 0 ]; then why="skipped (BENCH_INTEROP=0)"
+    elif ! [ -x /usr/bin/chromium ] && [ -z "${AMS_CHROMIUM:-}" ]; then why="chromium is not installed"
+    elif ! tests/interop/bin/ensure-deps >"$OUT/interop-deps.log" 2>&1; then
+      why="interop dependencies could not be installed (see bench/interop-deps.log)"
+    fi
+    if [ -n "$why" ]; then
+      echo "{\"row\":\"chromium-$m\",\"na\":$(json_str "$why")}" >>"$RES/client.jsonl"
+      continue
+    fi
+    BUILD=$BUILD_ARG AMS_TOP=$AMS_TOP AMSCLIENT_BIN=$AMSCLIENT MINISERVER_BIN=$MINISERVER \
+      timeout -k 10 $((MEDIA_SECONDS + 2 * SETUP_SECONDS + 60)) \
+      node tests/interop/bench-client-cost.mjs "$m" --seconds "$MEDIA_SECONDS" \
+          --setup-seconds "$SETUP_SECONDS" >"$OUT/cost-chromium-$m.json" 2>"$OUT/cost-chromium-$m.err"
+    if grep -q '^{' "$OUT/cost-chromium-$m.json"; then
+      grep '^{' "$OUT/cost-chromium-$m.json" >>"$RES/client.jsonl"
+    else
+      echo "{\"row\":\"chromium-$m\",\"na\":\"the browser harness printed nothing (see bench/cost-chromium-$m.err)\"}" \
+          >>"$RES/client.jsonl"
+    fi
+  done
 }
 
 machine
