@@ -532,6 +532,30 @@ def print_client(recs):
         print(n)
 
 
+def print_client_parts(parts):
+    """Where each client-cost process's RSS is at the window's end, by
+    component (rss-parts.py), beside the references of the same run."""
+    by = {r["row"]: r for r in parts if "parts" in r}
+    for kind in ("publish", "play"):
+        cols = [r for r in ("bare-" + kind, "bare-" + kind + "-webrtc", "amsclient-" + kind) if r in by]
+        if len(cols) < 2:
+            continue
+        names = sorted({k for c in cols for k in by[c]["parts"]},
+                       key=lambda k: -max(by[c]["parts"].get(k, 0) for c in cols))
+        last, ref = cols[-1], cols[-2]
+        rows = []
+        for k in names:
+            v = [by[c]["parts"].get(k, 0) / 1024 for c in cols]
+            rows.append([k] + [fmt(x, "{:.2f}") for x in v] + [fmt(v[-1] - v[-2], "{:+.2f}")])
+        tot = [by[c]["rss_kb"] / 1024 for c in cols]
+        rows.append(["total RSS at the window's end"] + [fmt(x, "{:.1f}") for x in tot]
+                    + [fmt(tot[-1] - tot[-2], "{:+.1f}")])
+        rows.append(["threads"] + [str(by[c]["threads"]) for c in cols]
+                    + [f"{by[last]['threads'] - by[ref]['threads']:+d}"])
+        print(f"  where the RSS is ({kind}), MB at the window's end (tests/bench/rss-parts.py):")
+        table(["component"] + cols + [f"{last} − {ref}"], rows)
+
+
 def main(argv):
     if len(argv) >= 4 and argv[1] == "--tag":
         tag(argv[2], argv[3], argv[4] if len(argv) > 4 else "", argv[5] if len(argv) > 5 else None)
@@ -552,6 +576,8 @@ def main(argv):
         recs = load(argv[1], argv[2])
         {"ttff": print_ttff, "signalling": print_signalling, "relay": print_relay,
          "client": print_client}[argv[2]](recs)
+        if argv[2] == "client":
+            print_client_parts(load(argv[1], "client-parts"))
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -516,6 +516,8 @@ window_cost() {
   sleep "$MEDIA_SECONDS"
   tb=$(now_s); c1=$(proc_ticks "$pid")
   local hwm rss; hwm=$(proc_field "$pid" VmHWM); rss=$(proc_field "$pid" VmRSS)
+  # where the memory is, by component (tests/bench/rss-parts.py)
+  python3 tests/bench/rss-parts.py "$pid" "$row" >>"$RES/client-parts.jsonl"
   sleep 1.5
   stop_all "$pid"
   python3 tests/bench/report.py --window-row "$RES" client "$row" "$log" "$ta" "$tb" \
