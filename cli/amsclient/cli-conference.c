@@ -1,9 +1,10 @@
 /* cli-conference.c: `amsclient conference` on one AmsConference: prints
  * what the room reports (JSON lines with --json), sends --send-data lines
  * to the room, and leaves (leaveFromRoom / stop, confirmed by the server)
- * when --frames is reached from every other participant (one who joins while
- * it lingers must reach it too), at --duration, or
- * on the first SIGINT/SIGTERM. */
+ * when --frames is reached from every other participant seen in the room
+ * (one who left before giving them must come back and give them; one who
+ * joins while it lingers must reach it too), at --duration, or on the
+ * first SIGINT/SIGTERM. */
 #include "cli-conference.h"
 #include "cli-data-lines.h"
 #include "cli-output.h"
@@ -22,6 +23,7 @@ typedef struct {
 
   gint64         frames_goal;     /* --frames, 0: none */
   gboolean       goal_reached;
+  GHashTable    *seen;            /* id -> Seen*: every other participant met */
   GHashTable    *reported;        /* ids already printed as frames-reached */
   gboolean       ending;
   GError        *end_error;
@@ -30,6 +32,43 @@ typedef struct {
   CliDataLines  *data_lines;      /* --send-data */
   guint64        received;
 } CliConference;
+
+/* The most video frames one participant gave in one stay in the room: a
+ * participant who leaves and comes back counts afresh, and keeps the best. */
+typedef struct {
+  guint64 frames;
+  guint   width, height;
+} Seen;
+
+static Seen *
+seen_get (CliConference *c, const char *id)
+{
+  Seen *s = g_hash_table_lookup (c->seen, id);
+  if (s == NULL) {
+    s = g_new0 (Seen, 1);
+    g_hash_table_insert (c->seen, g_strdup (id), s);
+  }
+  return s;
+}
+
+/* The ids of the participants seen that have not given --frames yet, comma
+ * separated; NULL when none. (transfer full) */
+static char *
+missing_ids (CliConference *c)
+{
+  GString *missing = NULL;
+  GHashTableIter it;
+  gpointer id, value;
+  g_hash_table_iter_init (&it, c->seen);
+  while (g_hash_table_iter_next (&it, &id, &value))
+    if ((gint64) ((Seen *) value)->frames < c->frames_goal) {
+      if (missing == NULL)
+        missing = g_string_new (id);
+      else
+        g_string_append_printf (missing, ", %s", (const char *) id);
+    }
+  return missing ? g_string_free (missing, FALSE) : NULL;
+}
 
 /* ------------------------------------------------------------ the end */
 
@@ -108,9 +147,11 @@ on_duration (gpointer data)
   CliConference *c = data;
   c->duration_id = 0;
   if (c->frames_goal > 0 && !c->goal_reached) {
+    g_autofree char *missing = missing_ids (c);
     g_autoptr (GError) error = g_error_new (AMS_ERROR, AMS_ERROR_TIMEOUT,
                                             "time is up before %" G_GINT64_FORMAT " video frames "
-                                            "came from every other participant", c->frames_goal);
+                                            "came from every other participant (missing: %s)",
+                                            c->frames_goal, missing ? missing : "nobody came");
     conference_end (c, error);
     return G_SOURCE_REMOVE;
   }
@@ -127,30 +168,37 @@ on_linger_done (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* --frames: reached once at least one other participant is present and
- * every one present gave N decoded frames. */
+/* --frames: reached once at least one other participant was seen and every
+ * one seen gave N decoded frames, present or not: one who left short of N
+ * (a dropped connection, say) has not given them, and the run waits for
+ * its return until --duration. */
 static void
 check_goal (CliConference *c)
 {
-  if (c->frames_goal <= 0 || c->goal_reached || c->ending)
+  if (c->frames_goal <= 0 || c->goal_reached || c->ending ||
+      g_hash_table_size (c->seen) == 0)
     return;
-  g_auto (GStrv) ids = ams_conference_dup_participants (c->conference);
-  if (ids[0] == NULL)
+  g_autofree char *missing = missing_ids (c);
+  if (missing)
     return;
-  for (char **id = ids; *id; id++) {
-    AmsStreamStats stats;
-    if (!ams_conference_get_participant_stats (c->conference, *id, &stats) ||
-        (gint64) stats.frames_decoded < c->frames_goal)
-      return;
-  }
   c->goal_reached = TRUE;
-  for (char **id = ids; *id; id++) {
-    AmsStreamStats stats;
-    if (g_hash_table_add (c->reported, g_strdup (*id)))
-      print_participant (c, "frames-reached", *id, &stats);
+  GHashTableIter it;
+  gpointer id, value;
+  g_hash_table_iter_init (&it, c->seen);
+  while (g_hash_table_iter_next (&it, &id, &value)) {
+    const Seen *s = value;
+    if (!g_hash_table_add (c->reported, g_strdup (id)))
+      continue;
+    g_autoptr (AmsEvent) event = ams_event_new ("frames-reached");
+    ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
+    ams_event_set_string (event, "streamId", id);
+    ams_event_set_int (event, "framesDecoded", (gint64) s->frames);
+    ams_event_set_int (event, "width", s->width);
+    ams_event_set_int (event, "height", s->height);
+    cli_output_event (event);
   }
   cli_output_progress ("%" G_GINT64_FORMAT " video frames decoded from each of %u participants",
-                       c->frames_goal, g_strv_length (ids));
+                       c->frames_goal, g_hash_table_size (c->seen));
   c->linger_id = g_timeout_add (FRAMES_LINGER_MS, on_linger_done, c);
 }
 
@@ -222,9 +270,11 @@ on_joined (AmsConference *conference, const char *id, const char *name, gpointer
 {
   CliConference *c = data;
   cli_output_progress ("%s%s%s%s joined", id, name ? " (" : "", name ? name : "", name ? ")" : "");
-  /* Someone who joins while we linger is another participant: --frames
-   * must come from them too before we leave. */
-  if (c->goal_reached && !c->ending) {
+  Seen *s = seen_get (c, id);
+  /* Someone new who joins while we linger is another participant: --frames
+   * must come from them too before we leave (one who comes back after
+   * giving them has nothing more to give). */
+  if (c->goal_reached && !c->ending && (gint64) s->frames < c->frames_goal) {
     c->goal_reached = FALSE;
     g_clear_handle_id (&c->linger_id, g_source_remove);
   }
@@ -245,7 +295,14 @@ static void
 on_video_frame (AmsConference *conference, const char *id, guint64 frames, guint width,
                 guint height, gpointer data)
 {
-  check_goal (data);
+  CliConference *c = data;
+  Seen *s = seen_get (c, id);
+  if (frames > s->frames) {
+    s->frames = frames;
+    s->width = width;
+    s->height = height;
+  }
+  check_goal (c);
 }
 
 static void
@@ -313,6 +370,7 @@ cli_conference_run (const CliMediaRequest *request)
     return cli_output_fail (error);
   }
   c.reported = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  c.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_signal_connect (c.conference, "event", G_CALLBACK (on_event), &c);
   g_signal_connect (c.conference, "state-changed", G_CALLBACK (on_state_changed), &c);
   g_signal_connect (c.conference, "participant-joined", G_CALLBACK (on_joined), &c);
@@ -328,6 +386,7 @@ cli_conference_run (const CliMediaRequest *request)
   g_clear_error (&c.end_error);
   g_clear_pointer (&c.data_lines, cli_data_lines_free);
   g_clear_pointer (&c.reported, g_hash_table_unref);
+  g_clear_pointer (&c.seen, g_hash_table_unref);
   g_signal_handlers_disconnect_by_data (c.conference, &c);
   g_clear_object (&c.conference);
   return status;

@@ -150,7 +150,7 @@ AMS_API gboolean ams_conference_join (AmsConference *self, GError **error);
  *
  * Leaves the room: stops every player and the own stream, sends
  * `leaveFromRoom` (legacy) and moves to %AMS_CONFERENCE_STATE_LEAVING, then
- * to %AMS_CONFERENCE_STATE_LEFT once the server confirmed (or after 2 s, or
+ * to %AMS_CONFERENCE_STATE_LEFT once the server confirmed (or after 5 s, or
  * at once when the client is not connected). Does nothing on a conference
  * that already ended.
  */

@@ -210,6 +210,9 @@ _ams_conference_multitrack_join (AmsConference *self, GError **error)
   params.role = self->publish.role;
   params.user_publish_id = self->stream_id;
   self->room_play = _ams_conference_new_stream (self, AMS_STREAM_PLAY, self->room);
+  /* The room's media stops whenever nobody else publishes: no stall then.
+   * A broken path still is one (ICE disconnected or failed: play again). */
+  self->room_play->watch_ice_only = TRUE;
   ams_stream_set_play_params (self->room_play, &params);
   _ams_conference_forward_stream (self, self->room_play, NULL);
   g_signal_connect (self->room_play, "error", G_CALLBACK (on_room_error), self);

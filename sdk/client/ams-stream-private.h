@@ -88,7 +88,8 @@ struct _AmsStream {
 
   /* The stall watchdog (opts.stall_timeout_ms > 0), while STARTED. */
   GSource         *watch_source;    /* the sampling timer */
-  guint            watch_serial;    /* bumped by each start: late samples are dropped */
+  gboolean         watch_ice_only;  /* media may pause for good reasons (a room's play:
+                                       nobody else publishes): only ICE is watched */
   gboolean         watch_armed;     /* player: packets came; publisher: a report
                                        was seen arriving (its time is known) */
   gboolean         watch_sampled;   /* a sample was judged in this session */

@@ -94,6 +94,11 @@ judge (AmsStream *self, const AmsPeerStats *stats)
     return;
   }
 
+  /* A room's play: its packets stop whenever nobody else in the room
+   * publishes (the last other participant left), which is no stall; a
+   * broken path still shows in ICE (on_tick). */
+  if (self->watch_ice_only)
+    return;
   /* A player: from the first packet on (a play whose media never came is
    * left to ICE and to the server). */
   if (value > self->watch_value) {
@@ -138,7 +143,6 @@ _ams_stream_watchdog_start (AmsStream *self)
       (self->kind != AMS_STREAM_PUBLISH && self->kind != AMS_STREAM_PLAY) ||
       (!self->opts.video && !self->opts.audio))
     return;
-  self->watch_serial++;
   self->watch_armed = FALSE;
   self->watch_sampled = FALSE;
   self->watch_value = 0;
@@ -155,7 +159,6 @@ void
 _ams_stream_watchdog_stop (AmsStream *self)
 {
   self->ice_down_us = 0;
-  self->watch_serial++;
   if (self->watch_source) {
     g_source_destroy (self->watch_source);
     g_clear_pointer (&self->watch_source, g_source_unref);

@@ -6,7 +6,8 @@
 #    --frames N video frames from both others, on one connection each;
 #  - in a second room one participant leaves on SIGINT (stop of its stream
 #    and of the room, confirmed, exit 0) and the two others see it leave at
-#    once (subtrackRemoved, no polling).
+#    once (subtrackRemoved, no polling); the last one left alone is not
+#    taken as stalled (its room connection carries no packets then).
 #
 # Loopback only: every candidate is filtered to 127.0.0.1; the server picks
 # a free port; everything started here is stopped by PID.
@@ -90,8 +91,17 @@ for x in d e; do
   grep -q '"definition":"subtrackRemoved".*"trackId":"frank"' "$tmp/$x.json" && ok "participant $x was told subtrackRemoved for frank" \
     || bad "participant $x was told subtrackRemoved for frank"
 done
-for x in d e; do
+# erin leaves too; dave, alone, gets no packets on the room's connection,
+# which is no stall (the room's play is watched for ICE only): nothing is
+# played again while the stall timeout (5 s) passes.
+for x in e d; do
   eval "pid=\$p$x"
+  if [ $x = d ]; then
+    wait_for "$tmp/d.json" '"event":"participant-left","[^}]*"streamId":"erin"' 20
+    sleep $((7 * SLOW))
+    ! grep -q '"event":"media-stalled"' "$tmp/d.json" && ok "alone in the room, dave's room connection is not taken as stalled" \
+      || bad "alone in the room, dave's room connection is not taken as stalled" "$(grep -E 'media-stalled|retrying' "$tmp/d.json")"
+  fi
   kill -INT "$pid"
   wait_pid "$pid" 20; status=$?
   [ "$status" -eq 0 ] && ok "participant $x leaves cleanly on SIGINT" || bad "participant $x leaves cleanly on SIGINT" "status $status" "$(tail -3 "$tmp/$x.err")"
