@@ -9,9 +9,12 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-/* Under valgrind (make valgrind sets AMS_VALGRIND) everything runs ~30x slower. */
+/* Under valgrind (make valgrind sets AMS_VALGRIND) everything runs ~30x slower.
+ * SLOW divides the rate floors; the waits get twice that (a pair took over
+ * 160 s to 60 frames under valgrind at load average 40), sanitisers 4x. */
 #define SLOW (g_getenv ("AMS_VALGRIND") ? 8 : 1)
-#define TIMEOUT_S (20 * SLOW)
+#define WAIT_SLOW (g_getenv ("AMS_VALGRIND") ? 16 : g_getenv ("SANITIZE") && *g_getenv ("SANITIZE") ? 4 : 1)
+#define TIMEOUT_S (20 * WAIT_SLOW)
 
 typedef struct {
   AmsPeer  *sender, *receiver;
@@ -362,14 +365,14 @@ test_receiver_reports (void)
   g_assert_true (run_until (&p, enough_media, TIMEOUT_S));
 
   /* RTCP every 5 s, randomised to 2.5-7.5 s (RFC 3550): bounded at 20 s. */
-  AmsPeerStats first = sender_counters_until (&p, has_report, NULL, 20 * SLOW);
+  AmsPeerStats first = sender_counters_until (&p, has_report, NULL, 20 * WAIT_SLOW);
   g_assert_true (first.have_receiver_reports);
   g_assert_cmpuint (first.rb_exthighestseq, >, 0);
   g_assert_cmpuint (first.packets_sent, >, 0);
   /* Counters only: no rates. */
   g_assert_cmpfloat (first.bitrate_out_kbps, ==, 0.0);
   g_assert_cmpfloat (first.fps, ==, 0.0);
-  AmsPeerStats next = sender_counters_until (&p, report_changed, &first, 20 * SLOW);
+  AmsPeerStats next = sender_counters_until (&p, report_changed, &first, 20 * WAIT_SLOW);
   g_test_message ("reports: extended highest seq %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
                   ", lsr %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT,
                   first.rb_exthighestseq, next.rb_exthighestseq, first.rb_lsr, next.rb_lsr);
