@@ -126,6 +126,11 @@ on_retry_due (gpointer data)
     schedule_retry (self, 50);
     return G_SOURCE_REMOVE;
   }
+  /* Not acknowledged in time (a slow server): the end of the session we
+   * stopped may still come, before the answer to this request (the server
+   * answers in order), and must not be taken for the end of this one. */
+  if (self->end_pending)
+    self->earlier_end_possible = TRUE;
   self->end_pending = FALSE;
   g_object_ref (self);
   /* A new request: the next offer builds the media afresh. */

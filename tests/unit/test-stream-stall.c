@@ -236,6 +236,43 @@ test_player_stall_plays_again (void)
   teardown (&t);
 }
 
+/* The server acknowledges the `stop` of the stalled session late, after
+ * the client played again (it waits 2 s for the acknowledgement): that
+ * play_finished ends the old session, not the new request. */
+static void
+test_player_late_end_of_stalled_session (void)
+{
+  Stall t = { 0 };
+  AmsMediaOptions o;
+  player_options (&o, 1000);
+  setup (&t, AMS_STREAM_PLAY, "s1", &o);
+  Want plays = { &t, .count = 1, .command = "play" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
+  serve_play (&t, "s1", 15);
+
+  g_clear_pointer (&t.sender, scripted_offer_free);
+  guint64 frames_at_cut = t.frames;
+  g_assert_true (ws_peer_wait (NULL, has_stalled, &t, TIMEOUT_MS));
+  Want stops = { &t, .count = 1, .command = "stop" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &stops, TIMEOUT_MS));
+  /* No acknowledgement: the same play again all the same. */
+  plays.count = 2;
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
+  /* Now the old session's end, before any answer to the new play. */
+  scripted_send_notification (t.ws, "play_finished", "s1");
+  for (gint64 end = g_get_monotonic_time () + 300 * 1000; g_get_monotonic_time () < end;)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  g_assert_cmpint (ams_stream_get_state (t.stream), ==, AMS_STREAM_STATE_REQUESTING);
+  g_assert_false (t.failed);
+
+  /* The new offer plays. */
+  serve_play (&t, "s1", frames_at_cut + 15);
+  g_assert_false (t.failed);
+  g_assert_cmpuint (scripted_count_command (t.ws, "play"), ==, 2);
+  teardown (&t);
+}
+
 static void
 test_stall_timeout_zero (void)
 {
@@ -378,6 +415,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/stream/stall/player-plays-again", test_player_stall_plays_again);
+  g_test_add_func ("/stream/stall/player-late-end-of-stalled-session",
+                   test_player_late_end_of_stalled_session);
   g_test_add_func ("/stream/stall/timeout-zero-disables", test_stall_timeout_zero);
   g_test_add_func ("/stream/stall/publisher-no-packet-publishes-again",
                    test_publisher_no_packet_publishes_again);
