@@ -18,10 +18,14 @@ SLOW=${AMS_SLOW:-1}
 ldd "$A" 2>/dev/null | grep -q libasan && [ -z "${AMS_SLOW:-}" ] && SLOW=4
 
 # A loaded machine (or a slow build) may need more than AMS's 10 s for a
-# publish to start; the tests check media, not that timeout.
-printf '[server]\nstart-timeout-ms=%d\n' $((60000 * SLOW)) >"$tmp/server.conf"
+# publish to start; the tests check media, not that timeout. The 5 s
+# no-media timeouts (the server's for a publisher, the clients' stall
+# watchdogs) scale too: a sanitised publisher at load average 40 had its
+# stream ended under a player that expected it to run on.
+printf '[server]\nstart-timeout-ms=%d\n[media]\npublisher-timeout-ms=%d\n' \
+  $((60000 * SLOW)) $((5000 * SLOW)) >"$tmp/server.conf"
 start_miniserver "$tmp/server.conf" WebRTCAppEE
-common=(--url "$url" --ice-filter loopback --json --stats-interval 1)
+common=(--url "$url" --ice-filter loopback --json --stats-interval 1 --stall-timeout $((5 * SLOW)))
 
 # run_codec CODEC WIDTH HEIGHT
 run_codec() {
