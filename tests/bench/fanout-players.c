@@ -190,6 +190,10 @@ start_player (Player *p, GError **error)
   options.ice_filter = "loopback";
   options.latency_ms = b->latency_ms;
   options.no_decode = !b->decode;
+  /* No stall watchdog: a starved player would play again after 5 s without
+   * packets, its count would restart and its new keyframe requests and ICE
+   * checks would starve the others more; the bench measures delivery as it is. */
+  options.stall_timeout_ms = 0;
   p->stream = ams_stream_new (p->client, AMS_STREAM_PLAY, b->stream_id, &options);
   g_signal_connect (p->stream, "video-frame", G_CALLBACK (on_video_frame), p);
   g_signal_connect (p->stream, "stats", G_CALLBACK (on_stats), p);
