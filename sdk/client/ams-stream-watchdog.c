@@ -64,11 +64,13 @@ on_tick (gpointer data)
 static void
 judge (AmsStream *self, const AmsPeerStats *stats)
 {
+  /* The figures' own time, not the time they are judged: a loop held up
+   * (a loaded machine) judges an old reply, whose figures are old too. */
+  gint64 now = stats->taken_us;
   gboolean have_reports = stats->have_receiver_reports;
   guint64 value = self->kind == AMS_STREAM_PUBLISH
                       ? stats->rb_exthighestseq + stats->rb_lsr + stats->rb_dlsr
                       : stats->packets_received;
-  gint64 now = g_get_monotonic_time ();
   gint64 timeout_us = (gint64) self->opts.stall_timeout_ms * 1000;
 
   if (self->kind == AMS_STREAM_PUBLISH) {

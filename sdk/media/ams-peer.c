@@ -1570,6 +1570,7 @@ on_stats (GstPromise *promise, gpointer data)
   const GstStructure *reply = gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
                                   ? gst_promise_get_reply (promise) : NULL;
   ev->stats.rtt_ms = -1;
+  ev->stats.taken_us = g_get_monotonic_time ();
   if (reply)
     gst_structure_foreach (reply, collect_stat, &ev->stats);
   gst_promise_unref (promise);

@@ -107,6 +107,8 @@ typedef struct {
   guint64  rb_exthighestseq;     /* extended highest sequence number received */
   guint64  rb_lsr;               /* the last sender report it echoes */
   guint64  rb_dlsr;              /* the delay since that sender report */
+  gint64   taken_us;             /* monotonic time webrtcbin gave the figures
+                                    (the reply may be handled much later) */
 } AmsPeerStats;
 
 typedef struct {
