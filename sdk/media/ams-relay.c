@@ -463,10 +463,7 @@ fill_peer_options (AmsRelay *relay, AmsPeerOptions *o, AmsPeerRole role, Stream 
 static GstPadProbeReturn
 gate_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  /* Once open the gate never closes again (a player leaving releases its
-   * pad first): the probe goes, and with it the pad's probe path on every
-   * later packet. */
-  return g_atomic_int_get ((gint *) data) == GATE_OPEN ? GST_PAD_PROBE_REMOVE : GST_PAD_PROBE_DROP;
+  return g_atomic_int_get ((gint *) data) == GATE_OPEN ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
 /* DTLS thread: webrtcbin unblocks its RTP path on the same signal, in a
