@@ -19,8 +19,9 @@
 #                    "file" (a VP8 clip sent as it is; default "live file")
 #   BENCH_MEDIA_SECONDS  measured seconds of steady media per relay and client-cost row (default 10)
 #   BENCH_SETUP_SECONDS  bound on waiting for players' first frames (default 90)
-#   BENCH_INTEROP    0 skips the Chromium row (the official JS SDK playing, from
-#                    the interop suite's browser-play scenario; default 1)
+#   BENCH_INTEROP    0 skips the Chromium rows (the official JS SDK: time to first
+#                    frame from the interop suite's browser-play scenario, and the
+#                    client cost of a page playing and publishing; default 1)
 #   BENCH_TUNED_ARGS extra play options of the "tuned" time-to-first-frame row
 #                    (default "--latency 0"; empty: no tuned row)
 #   BENCH_MINISERVER_ARGS, BENCH_PUBLISH_ARGS, BENCH_PLAY_ARGS: extra arguments
@@ -536,10 +537,12 @@ bench_client() {
   local pid=$!; started_pids+=("$pid"); sleep 2
   window_cost bare-publish "$pid" /dev/null
   # bare play: decode the same stream from a file at real-time pace
-  local clip=$OUT/clip-vp8-${MEDIA_SECONDS}s.webm
-  [ -s "$clip" ] || gst-launch-1.0 -q videotestsrc num-buffers=$((30 * (MEDIA_SECONDS + 8))) ! \
+  # (long enough to outlast the window on a loaded machine, and its parts snapshot)
+  local clip=$OUT/clip-vp8-$((MEDIA_SECONDS + 30))s.webm
+  [ -s "$clip" ] || gst-launch-1.0 -q videotestsrc num-buffers=$((30 * (MEDIA_SECONDS + 30))) ! \
       video/x-raw,width=640,height=480,framerate=30/1 ! vp8enc deadline=1 cpu-used=8 threads=2 \
-      target-bitrate=1000000 end-usage=cbr ! webmmux ! filesink location="$clip" >/dev/null 2>&1
+      target-bitrate=1000000 end-usage=cbr ! webmmux ! filesink location="$clip.part" >/dev/null 2>&1 &&
+      mv "$clip.part" "$clip"
   gst-launch-1.0 -q filesrc location="$clip" ! matroskademux ! vp8dec ! fakesink sync=true \
       >/dev/null 2>&1 &
   pid=$!; started_pids+=("$pid"); sleep 2
