@@ -475,12 +475,17 @@ bench_relay() {
   for mode in $RELAY_PUBLISHERS; do
   for n in $FANOUT; do
     LIVE_PUBLISH_EXTRA=()
+    # No publisher stall watchdog: on an overloaded machine the relay's RTCP
+    # receiver reports lapsed for over 5 s at 100 players, the publisher
+    # published again and every player's play ended (a finding of its own,
+    # see RESULTS.md); the rows measure delivery.
+    cli_has publish --stall-timeout && LIVE_PUBLISH_EXTRA+=(--stall-timeout 0)
     if [ "$mode" = file ]; then
       if [ ! -s "$clip" ] || ! cli_has publish --passthrough; then
         echo "{\"row\":\"$n\",\"publisher\":\"file\",\"na\":\"no clip or no --passthrough\"}" >>"$RES/relay.jsonl"
         continue
       fi
-      LIVE_PUBLISH_EXTRA=(--file "$clip" --passthrough)
+      LIVE_PUBLISH_EXTRA+=(--file "$clip" --passthrough)
     fi
     # the relay logs its keyframe counts at the stream's end (g_info, log
     # domain ams-relay); "all" would also turn on libnice's per-packet debug
