@@ -12,8 +12,11 @@
 
 /* A participant that reached --frames stays this long (at most) so that
  * the others can reach theirs from it too; it goes sooner when they all
- * left. */
+ * left. On a loaded machine the others decode as slowly as we did: it
+ * stays as long as it took itself from joining to the goal when that was
+ * longer, up to the maximum. */
 #define FRAMES_LINGER_MS 5000
+#define FRAMES_LINGER_MAX_MS 60000
 
 typedef struct {
   const CliMediaRequest *request;
@@ -23,6 +26,7 @@ typedef struct {
 
   gint64         frames_goal;     /* --frames, 0: none */
   gboolean       goal_reached;
+  gint64         joined_us;       /* when the room was joined */
   GHashTable    *seen;            /* id -> Seen*: every other participant met */
   GHashTable    *reported;        /* ids already printed as frames-reached */
   gboolean       ending;
@@ -199,7 +203,9 @@ check_goal (CliConference *c)
   }
   cli_output_progress ("%" G_GINT64_FORMAT " video frames decoded from each of %u participants",
                        c->frames_goal, g_hash_table_size (c->seen));
-  c->linger_id = g_timeout_add (FRAMES_LINGER_MS, on_linger_done, c);
+  gint64 took_ms = c->joined_us ? (g_get_monotonic_time () - c->joined_us) / 1000 : 0;
+  c->linger_id = g_timeout_add ((guint) CLAMP (took_ms, FRAMES_LINGER_MS, FRAMES_LINGER_MAX_MS),
+                                on_linger_done, c);
 }
 
 /* ------------------------------------------------------------ data channel */
@@ -239,6 +245,7 @@ on_state_changed (AmsConference *conference, int old_state, int new_state, gpoin
   CliConference *c = data;
   switch ((AmsConferenceState) new_state) {
   case AMS_CONFERENCE_STATE_JOINED:
+    c->joined_us = g_get_monotonic_time ();
     cli_output_progress ("in room %s as %s (%s)", ams_conference_get_room (conference),
                          ams_conference_get_stream_id (conference),
                          ams_conference_mode_to_string (ams_conference_get_mode (conference)));
