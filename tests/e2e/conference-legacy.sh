@@ -24,7 +24,10 @@ POLL=1
 
 # The publish start timeout is raised: on a loaded machine three encoders
 # and their DTLS handshakes may take longer than AMS's 10 s.
-printf '[server]\nstart-timeout-ms=%d\n' $((120000 * SLOW)) >"$tmp/server.conf"
+# The server's 5 s no-media timeout for a publisher scales too (three
+# publishers under valgrind, or at load average 40, go quiet that long).
+printf '[server]\nstart-timeout-ms=%d\n[media]\npublisher-timeout-ms=%d\n' \
+  $((120000 * SLOW)) $((5000 * SLOW)) >"$tmp/server.conf"
 start_miniserver "$tmp/server.conf" WebRTCAppEE
 common=(--url "$url" --ice-filter loopback --json --poll-interval "$POLL" --width 320 --height 240)
 # Under valgrind the server's loop stops for seconds at a time (its first

@@ -19,7 +19,10 @@ SLOW=${AMS_SLOW:-1}
 ldd "$A" 2>/dev/null | grep -q libasan && [ -z "${AMS_SLOW:-}" ] && SLOW=4
 FRAMES=30
 
-printf '[server]\nstart-timeout-ms=%d\n' $((120000 * SLOW)) >"$tmp/server.conf"
+# The server's 5 s no-media timeout for a publisher scales too (three
+# publishers under valgrind, or at load average 40, go quiet that long).
+printf '[server]\nstart-timeout-ms=%d\n[media]\npublisher-timeout-ms=%d\n' \
+  $((120000 * SLOW)) $((5000 * SLOW)) >"$tmp/server.conf"
 start_miniserver "$tmp/server.conf" WebRTCAppEE
 common=(--url "$url" --mode multitrack --ice-filter loopback --json --width 320 --height 240)
 
