@@ -284,6 +284,20 @@ _ams_conference_legacy_own_state (AmsConference *self, AmsStreamState state)
   g_source_attach (self->poll_source, self->context);
 }
 
+/* The server took us out of the room while we stay: a `stop` of the own
+ * publish leaves a legacy room (the own stream recovering from a stall or
+ * a lost publish sends one before publishing again). Join again with the
+ * own id, so the room lists the stream once it is published again. */
+void
+_ams_conference_legacy_rejoin (AmsConference *self)
+{
+  g_autoptr (GError) error = NULL;
+  if (ams_client_get_state (self->client) == AMS_CLIENT_STATE_CONNECTED &&
+      !ams_client_join_room (self->client, self->room, self->stream_id, "legacy", &error))
+    g_debug ("room %s: cannot join again as %s: %s", self->room, self->stream_id,
+             error->message);
+}
+
 void
 _ams_conference_legacy_stop (AmsConference *self)
 {

@@ -111,6 +111,7 @@ void            _ams_conference_legacy_room_information (AmsConference *self, Am
 void            _ams_conference_legacy_start_play (AmsConference *self, AmsParticipant *p);
 void            _ams_conference_legacy_own_state (AmsConference *self, AmsStreamState state);
 void            _ams_conference_legacy_stop (AmsConference *self);
+void            _ams_conference_legacy_rejoin (AmsConference *self);
 
 /* ams-conference-multitrack.c */
 gboolean        _ams_conference_multitrack_join (AmsConference *self, GError **error);

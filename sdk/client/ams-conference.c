@@ -449,6 +449,9 @@ on_notification (AmsClient *client, AmsEvent *event, const char *stream_id, gpoi
     if (self->state == AMS_CONFERENCE_STATE_LEAVING && self->mode == AMS_CONFERENCE_LEGACY &&
         is_our_room (self, event))
       on_leave_confirmed (self);
+    else if (self->state == AMS_CONFERENCE_STATE_JOINED && self->mode == AMS_CONFERENCE_LEGACY &&
+             is_our_room (self, event))
+      _ams_conference_legacy_rejoin (self);
   } else if (g_str_equal (definition, "publish_finished")) {
     /* A multitrack room is left by stopping the own stream. */
     if (self->state == AMS_CONFERENCE_STATE_LEAVING && self->mode == AMS_CONFERENCE_MULTITRACK &&

@@ -356,6 +356,14 @@ test_legacy_flow (Fixture *f, gconstpointer data)
   g_assert_cmpstr (ams_conference_get_stream_id (conf), ==, "gen1");
   g_assert_cmpuint (count_messages (f->server, "publish", NULL, NULL), ==, 1);
 
+  /* The server took us out of the room while we stay (a stop of the own
+   * publish, recovering from a stall, leaves a legacy room): join again. */
+  ws_peer_send_text (f->server,
+                     "{\"command\":\"notification\",\"definition\":\"leavedFromRoom\","
+                     "\"ATTR_ROOM_NAME\":\"room1\"}");
+  g_assert_true (wait_messages (f->server, "joinRoom", "streamId", "gen1", 2));
+  g_assert_cmpint (ams_conference_get_state (conf), ==, AMS_CONFERENCE_STATE_JOINED);
+
   /* The same answer again changes nothing. */
   ws_peer_send_text (f->server,
                      "{\"command\":\"roomInformation\",\"room\":\"room1\",\"streams\":[\"p2\"]}");
