@@ -502,6 +502,13 @@ start_server (char **url)
 {
   g_autoptr (GError) error = NULL;
   AmsMiniServer *server = ams_mini_server_new (NULL);
+  /* The server's 10 s publish start timeout and 5 s no-packet timeout are
+   * not what these tests check: they scale with the waits (under valgrind a
+   * publisher got publishTimeoutError before its media was up). */
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_key_file_set_integer (kf, "server", "start-timeout-ms", TIMEOUT_MS);
+  g_key_file_set_integer (kf, "media", "publisher-timeout-ms", 5000 * SLOW);
+  g_assert_true (ams_mini_server_load_config (server, kf, &error));
   ams_mini_server_set_port (server, 0);
   g_assert_true (ams_mini_server_start (server, &error));
   g_assert_no_error (error);
