@@ -139,6 +139,7 @@ typedef enum {
   EV_STATS,
   EV_RECORDING_DONE,
   EV_HOOK_DTLS,
+  EV_RELEASE,          /* nothing to do: frees the event (its peer ref) on the context */
 } EventKind;
 
 typedef struct {
@@ -296,6 +297,8 @@ dispatch_event (gpointer data)
       break;
     case EV_HOOK_DTLS:
       hook_dtls_transport (peer);
+      break;
+    case EV_RELEASE:
       break;
   }
   return G_SOURCE_REMOVE;
@@ -1562,10 +1565,17 @@ collect_stat (GQuark field, const GValue *value, gpointer data)
   return TRUE;
 }
 
+/* The promise's change function (webrtcbin's thread): the figures go to
+ * the context in an event of their own; the request itself stays with the
+ * promise (stats_request_done). */
 static void
 on_stats (GstPromise *promise, gpointer data)
 {
-  PeerEvent *ev = data;
+  PeerEvent *request = data;
+  PeerEvent *ev = event_new (request->peer, EV_STATS);
+  ev->stats_func = request->stats_func;
+  ev->stats_data = request->stats_data;
+  ev->counters_only = request->counters_only;
   /* Interrupted (webrtcbin going away): no reply to read, empty figures. */
   const GstStructure *reply = gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
                                   ? gst_promise_get_reply (promise) : NULL;
@@ -1573,8 +1583,18 @@ on_stats (GstPromise *promise, gpointer data)
   ev->stats.taken_us = g_get_monotonic_time ();
   if (reply)
     gst_structure_foreach (reply, collect_stat, &ev->stats);
-  gst_promise_unref (promise);
   event_post (ev);
+}
+
+/* The promise is gone (any thread), replied or not: webrtcbin 1.22 drops a
+ * request still queued when it shuts down without replying, so the request
+ * is freed here, on the context (its peer reference may be the last). */
+static void
+stats_request_done (gpointer data)
+{
+  PeerEvent *request = data;
+  request->kind = EV_RELEASE;
+  event_post (request);
 }
 
 static void
@@ -1618,8 +1638,10 @@ request_stats (AmsPeer *peer, gboolean counters_only, AmsPeerStatsFunc func, gpo
   ev->stats_func = func;
   ev->stats_data = user_data;
   ev->counters_only = counters_only;
-  GstPromise *promise = gst_promise_new_with_change_func (on_stats, ev, NULL);
+  GstPromise *promise = gst_promise_new_with_change_func (on_stats, ev, stats_request_done);
   g_signal_emit_by_name (peer->webrtc, "get-stats", NULL, promise);
+  /* webrtcbin holds it while the request is pending. */
+  gst_promise_unref (promise);
 }
 
 void
