@@ -544,10 +544,10 @@ bench_client() {
   # bare play: decode the same stream from a file at real-time pace
   # (long enough to outlast the window on a loaded machine, and its parts snapshot)
   local clip=$OUT/clip-vp8-$((MEDIA_SECONDS + 30))s.webm
-  [ -s "$clip" ] || gst-launch-1.0 -q videotestsrc num-buffers=$((30 * (MEDIA_SECONDS + 30))) ! \
+  [ -s "$clip" ] || { gst-launch-1.0 -q videotestsrc num-buffers=$((30 * (MEDIA_SECONDS + 30))) ! \
       video/x-raw,width=640,height=480,framerate=30/1 ! vp8enc deadline=1 cpu-used=8 threads=2 \
       target-bitrate=1000000 end-usage=cbr ! webmmux ! filesink location="$clip.part" >/dev/null 2>&1 &&
-      mv "$clip.part" "$clip"
+      mv "$clip.part" "$clip"; }
   gst-launch-1.0 -q filesrc location="$clip" ! matroskademux ! vp8dec ! fakesink sync=true \
       >/dev/null 2>&1 &
   pid=$!; started_pids+=("$pid"); sleep 2
