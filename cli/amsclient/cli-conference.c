@@ -76,18 +76,26 @@ missing_ids (CliConference *c)
 
 /* ------------------------------------------------------------ the end */
 
+/* Prints a @name event with participant @id's video figures. */
+static void
+print_video_figures (CliConference *c, const char *name, const char *id,
+                     guint64 frames, int width, int height)
+{
+  g_autoptr (AmsEvent) event = ams_event_new (name);
+  ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
+  ams_event_set_string (event, "streamId", id);
+  ams_event_set_int (event, "framesDecoded", (gint64) frames);
+  ams_event_set_int (event, "width", width);
+  ams_event_set_int (event, "height", height);
+  cli_output_event (event);
+}
+
 /* Prints participant @id's video figures as a @name event; @stats gets them. */
 static void
 print_participant (CliConference *c, const char *name, const char *id, AmsStreamStats *stats)
 {
   ams_conference_get_participant_stats (c->conference, id, stats);
-  g_autoptr (AmsEvent) event = ams_event_new (name);
-  ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
-  ams_event_set_string (event, "streamId", id);
-  ams_event_set_int (event, "framesDecoded", (gint64) stats->frames_decoded);
-  ams_event_set_int (event, "width", stats->width);
-  ams_event_set_int (event, "height", stats->height);
-  cli_output_event (event);
+  print_video_figures (c, name, id, stats->frames_decoded, stats->width, stats->height);
 }
 
 static void
@@ -193,13 +201,7 @@ check_goal (CliConference *c)
     const Seen *s = value;
     if (!g_hash_table_add (c->reported, g_strdup (id)))
       continue;
-    g_autoptr (AmsEvent) event = ams_event_new ("frames-reached");
-    ams_event_set_string (event, "room", ams_conference_get_room (c->conference));
-    ams_event_set_string (event, "streamId", id);
-    ams_event_set_int (event, "framesDecoded", (gint64) s->frames);
-    ams_event_set_int (event, "width", s->width);
-    ams_event_set_int (event, "height", s->height);
-    cli_output_event (event);
+    print_video_figures (c, "frames-reached", id, s->frames, s->width, s->height);
   }
   cli_output_progress ("%" G_GINT64_FORMAT " video frames decoded from each of %u participants",
                        c->frames_goal, g_hash_table_size (c->seen));
