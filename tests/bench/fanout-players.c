@@ -267,8 +267,9 @@ open_window (Bench *b)
   b->timer = g_timeout_add ((guint) (b->window_s * 1000), close_window, b);
 }
 
+/* Timer: the settle time or the setup bound ran out; the window opens. */
 static gboolean
-settled (gpointer data)
+open_window_timeout (gpointer data)
 {
   Bench *b = data;
   b->timer = 0;
@@ -285,16 +286,7 @@ schedule_window (Bench *b)
   if (b->timer)
     g_source_remove (b->timer);
   b->phase = 1;
-  b->timer = g_timeout_add ((guint) (b->settle_s * 1000), settled, b);
-}
-
-static gboolean
-setup_timeout (gpointer data)
-{
-  Bench *b = data;
-  b->timer = 0;
-  open_window (b);
-  return G_SOURCE_REMOVE;
+  b->timer = g_timeout_add ((guint) (b->settle_s * 1000), open_window_timeout, b);
 }
 
 /* ------------------------------------------------------------ report */
@@ -467,7 +459,7 @@ main (int argc, char **argv)
     b.players[i].bench = &b;
     b.players[i].index = i;
   }
-  b.timer = g_timeout_add ((guint) (b.setup_s * 1000), setup_timeout, &b);
+  b.timer = g_timeout_add ((guint) (b.setup_s * 1000), open_window_timeout, &b);
   if (b.ramp_ms)
     g_timeout_add (b.ramp_ms, start_next, &b);
   else
