@@ -1316,8 +1316,8 @@ ams_relay_new (const AmsRelayOptions *options, GMainContext *context,
   relay->players = g_hash_table_new (g_str_hash, g_str_equal);
   relay->taps = g_hash_table_new (NULL, NULL);
   relay->tick = attach_timeout (relay, TICK_MS, relay_tick, relay, NULL);
-  /* The DTLS key is generated once per process: do it before the first publisher. */
-  ams_media_prewarm ();
+  /* The owner starts the DTLS key's generation (ams_media_prewarm()) once it
+   * knows it will serve: the mini-server does so after it listens. */
   return relay;
 }
 

@@ -508,6 +508,7 @@ ams_mini_server_start (AmsMiniServer *self, GError **error)
       g_clear_pointer (&self->core, ams_server_core_free);
       return FALSE;
     }
+  ams_server_media_prewarm (self->media);
 
   self->timer = g_source_new (&timer_funcs, sizeof (GSource));
   g_source_set_callback (self->timer, on_timer, self, NULL);

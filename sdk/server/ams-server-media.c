@@ -1060,6 +1060,13 @@ ams_server_media_new (AmsMiniServer *server, const char *bind_address, GError **
 }
 
 void
+ams_server_media_prewarm (AmsServerMedia *media)
+{
+  if (media)
+    ams_media_prewarm ();
+}
+
+void
 ams_server_media_free (AmsServerMedia *m)
 {
   if (m == NULL)

@@ -54,6 +54,12 @@ gboolean ams_server_media_validate (GKeyFile *key_file, GError **error);
 AmsServerMedia *ams_server_media_new (AmsMiniServer *server, const char *bind_address,
                                       GError **error);
 
+/* Starts the process's DTLS key and WebRTC plugin loading in the
+ * background (ams_media_prewarm()), so the first publisher does not wait
+ * for them.  Called once the server listens: a server that cannot start
+ * has no use for a key. */
+void ams_server_media_prewarm (AmsServerMedia *media);
+
 /* Tears every media session down (no reports) and uninstalls the backend.
  * NULL is fine. */
 void ams_server_media_free (AmsServerMedia *media);
