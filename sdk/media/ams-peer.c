@@ -54,6 +54,7 @@ struct _AmsPeer {
   GstElement       *webrtc;
   GSource          *bus_source;
   gboolean          media_built;
+  GstElement       *held_media;     /* a clip's bin kept stopped until the pipeline plays */
   char             *video_codec;    /* chosen: "vp8" / "h264" */
 
   GMutex            lock;           /* guards the fields below */
@@ -658,9 +659,34 @@ build_send_media (AmsPeer *peer, GError **error)
       peer->height = peer->opts.height ? peer->opts.height : 480;
     }
   }
-  gst_element_sync_state_with_parent (bin);
+  if (peer->opts.file_passthrough && peer->pipeline &&
+      GST_STATE (peer->pipeline) != GST_STATE_PLAYING) {
+    /* clocksync's sync-to-first takes its offset from its first frame.  A
+     * frame that came while the pipeline first went to PLAYING (the clock
+     * given out, the base time not yet) got the clock's whole age as offset
+     * (hours): the clip was never sent, about one start in 30.  The bin
+     * starts once the pipeline plays (start_held_media). */
+    gst_element_set_locked_state (bin, TRUE);
+    peer->held_media = gst_object_ref (bin);
+  } else {
+    gst_element_sync_state_with_parent (bin);
+  }
   peer->media_built = TRUE;
   return TRUE;
+}
+
+/* The pipeline plays: the held clip's bin starts with the pipeline's clock
+ * and base time already in place. */
+static void
+start_held_media (AmsPeer *peer)
+{
+  GstElement *bin = g_steal_pointer (&peer->held_media);
+  if (!bin)
+    return;
+  gst_element_set_locked_state (bin, FALSE);
+  gst_element_set_base_time (bin, gst_element_get_base_time (peer->pipeline));
+  gst_element_sync_state_with_parent (bin);
+  gst_object_unref (bin);
 }
 
 /* ------------------------------------------------------------ receiving */
@@ -1873,6 +1899,8 @@ ams_peer_new (const AmsPeerOptions *options, GMainContext *context,
     ams_peer_free (peer);
     return NULL;
   }
+  /* webrtcbin's live sources make this change synchronous (no preroll). */
+  start_held_media (peer);
   return peer;
 }
 
@@ -1964,6 +1992,7 @@ ams_peer_free (AmsPeer *peer)
     peer->bus_source = NULL;
   }
   peer->mux = peer->filesink = NULL;   /* owned by the pipeline */
+  g_clear_object (&peer->held_media);   /* never started: already NULL */
   for (int k = 0; k < 2; k++) {
     if (peer->record_pads[k])
       gst_object_unref (peer->record_pads[k]);
