@@ -664,8 +664,8 @@ build_send_media (AmsPeer *peer, GError **error)
     /* clocksync's sync-to-first takes its offset from its first frame.  A
      * frame that came while the pipeline first went to PLAYING (the clock
      * given out, the base time not yet) got the clock's whole age as offset
-     * (hours): the clip was never sent, about one start in 30.  The bin
-     * starts once the pipeline plays (start_held_media). */
+     * (hours) and the clip was never sent (seen in the relay bench).  The
+     * bin starts once the pipeline plays (start_held_media). */
     gst_element_set_locked_state (bin, TRUE);
     peer->held_media = gst_object_ref (bin);
   } else {
