@@ -363,6 +363,9 @@ cli_conference_run (const CliMediaRequest *request)
     c.frames_goal = cli_options_get_int (request->options, CLI_OPT_FRAMES);
 
   cli_media_options_init (&media, request->options);
+  /* The own publish and every participant's play are watched alike. */
+  media.stall_timeout_ms =
+      (guint) (cli_options_get_double (request->options, CLI_OPT_STALL_TIMEOUT) * 1000);
   c.conference = ams_conference_new (cli_session_get_client (session), request->room,
                                      request->multitrack ? AMS_CONFERENCE_MULTITRACK
                                                          : AMS_CONFERENCE_LEGACY,

@@ -125,7 +125,7 @@ static const CliOptionSpec specs[CLI_OPT_LAST] = {
     CLI_CMD_PLAY, "SECONDS", "Give up retrying after SECONDS without playing (0: never)", "60",
     .min = 0, .max = 31536000 },
   [CLI_OPT_STALL_TIMEOUT] = { CLI_OPT_STALL_TIMEOUT, "stall-timeout", 0, CLI_TYPE_DOUBLE, CLI_GROUP_STREAM,
-    CLI_CMD_PUBLISH | CLI_CMD_PLAY, "SECONDS", "Once started, media that stops for SECONDS "
+    CLI_CMD_PUBLISH | CLI_CMD_PLAY | CLI_CMD_CONFERENCE, "SECONDS", "Once started, media that stops for SECONDS "
     "(no packets in; for a publisher, no receiver reports) is a stall: publish or play again "
     "(0: never)", "5", .min = 0, .max = 3600 },
   [CLI_OPT_REPUBLISH_INTERVAL] = { CLI_OPT_REPUBLISH_INTERVAL, "republish-interval", 0, CLI_TYPE_DOUBLE,

@@ -42,6 +42,7 @@ expect_status 2 "port out of range: exit 2" -- "$A" ping --port 70000
 grep -q "'70000'" "$tmp/err" && ok "bad value is quoted in the error" || bad "bad value is quoted in the error" "$(cat "$tmp/err")"
 expect_status 2 "bad codec: exit 2" -- "$A" publish --stream s --codec av1
 expect_status 2 "bad duration: exit 2" -- "$A" play --stream s --duration -1
+expect_status 2 "conference: negative --stall-timeout: exit 2" -- "$A" conference --room r --stall-timeout -1
 expect_status 2 "bad boolean: exit 2" -- "$A" ping --json=perhaps
 expect_status 2 "stray argument: exit 2" -- "$A" ping extra
 expect_status 2 "info without --stream: exit 2" -- "$A" info
