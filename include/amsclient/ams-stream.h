@@ -142,8 +142,10 @@ AMS_API const char *ams_stream_state_to_string (AmsStreamState state);
  *   packets stop growing for this long, a publisher whose receiver's RTCP
  *   reports stop for this long (and for at least twice the longest gap
  *   seen between two reports: many receivers report only every 5 s), or an
- *   ICE connection "disconnected" for this long or "failed", is stalled:
- *   the stream emits a "media-stalled" event (reason, seconds), ends the
+ *   ICE connection "disconnected" for this long or "failed", or a
+ *   streaming error inside webrtcbin (libnice, DTLS, SRTP, the RTP
+ *   session; reason "transport-error" with the error's "message"), is
+ *   stalled: the stream emits a "media-stalled" event (reason, seconds), ends the
  *   media session (`stop`) and sends its request again (a "retrying"
  *   event per attempt). A player plays again every @play_retry_interval_ms
  *   within @play_retry_timeout_ms when they are set, else every second
@@ -152,7 +154,8 @@ AMS_API const char *ams_stream_state_to_string (AmsStreamState state);
  *   drops only the media (the signalling stays up) goes unnoticed. Shorter
  *   detects sooner, but a real network's pauses must not look like a
  *   stall: a few seconds. Default 5000 (ams_media_options_init()); 0: no
- *   watch, and an ICE failure fails the stream as before it started
+ *   watch, and an ICE failure or a transport error fails the stream as
+ *   before it started
  * @publish_retry_interval_ms: publish: after the stream was started once,
  *   when the server ends the publish because no media reached it
  *   (`noPacketReceivedForTimeoutDuration`, `publishTimeoutError`), or the

@@ -153,6 +153,9 @@ static void
 on_peer_error (AmsPeer *peer, const GError *error, gpointer data)
 {
   AmsStream *self = data;
+  if (ams_peer_error_in_transport (peer) &&
+      _ams_stream_watchdog_transport_error (self, error->message))
+    return;
   g_autoptr (GError) copy = g_error_copy (error);
   if (copy->domain != AMS_ERROR) {
     copy->domain = AMS_ERROR;

@@ -144,6 +144,11 @@ void     _ams_stream_watchdog_stop (AmsStream *self);
  * of the current peer. Returns TRUE when a failure was taken as a stall
  * and is being recovered (the caller must not fail the stream). */
 gboolean _ams_stream_watchdog_ice_state (AmsStream *self, int ice_state);
+/* The peer's connection broke inside webrtcbin (ams_peer_error_in_transport()):
+ * a stall with reason "transport-error" and @message when it may be
+ * recovered, as an ICE failure is. TRUE: being recovered (the caller must
+ * not fail the stream). */
+gboolean _ams_stream_watchdog_transport_error (AmsStream *self, const char *message);
 
 /* Signals, emitted from every file. */
 enum {

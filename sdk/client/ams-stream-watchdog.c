@@ -15,7 +15,8 @@
 
 #include <gst/webrtc/webrtc.h>
 
-static void stall (AmsStream *self, const char *reason, gint64 since_us, AmsError code);
+static void stall (AmsStream *self, const char *reason, const char *message, gint64 since_us,
+                   AmsError code);
 static void judge (AmsStream *self, const AmsPeerStats *stats);
 
 /* The stream's context. The stream outlives its peer, and the peer reports
@@ -46,7 +47,7 @@ on_tick (gpointer data)
   gint64 now = g_get_monotonic_time ();
   gint64 timeout_us = (gint64) self->opts.stall_timeout_ms * 1000;
   if (self->ice_down_us && now - self->ice_down_us >= timeout_us) {
-    stall (self, "ice-disconnected", self->ice_down_us, AMS_ERROR_ICE);
+    stall (self, "ice-disconnected", NULL, self->ice_down_us, AMS_ERROR_ICE);
     return G_SOURCE_REMOVE;   /* stall() stopped the watchdog */
   }
   ams_peer_request_counters (self->peer, on_counters, self);
@@ -91,7 +92,7 @@ judge (AmsStream *self, const AmsPeerStats *stats)
     }
     gint64 gap = self->watch_gap_us ? self->watch_gap_us : ASSUMED_REPORT_GAP_US;
     if (now - self->watch_moved_us >= MAX (timeout_us, 2 * gap))
-      stall (self, have_reports ? "no-receiver-reports" : "no-receiver-report-yet",
+      stall (self, have_reports ? "no-receiver-reports" : "no-receiver-report-yet", NULL,
              self->watch_moved_us, AMS_ERROR_TIMEOUT);
     return;
   }
@@ -112,13 +113,13 @@ judge (AmsStream *self, const AmsPeerStats *stats)
   /* Fewer: a source timed out (its stats go) or a track went; not media. */
   self->watch_value = value;
   if (self->watch_armed && now - self->watch_moved_us >= timeout_us)
-    stall (self, "no-media", self->watch_moved_us, AMS_ERROR_TIMEOUT);
+    stall (self, "no-media", NULL, self->watch_moved_us, AMS_ERROR_TIMEOUT);
 }
 
 /* Reports the stall, then ends the media session and asks again; the
  * stream fails when no more attempts are allowed. */
 static void
-stall (AmsStream *self, const char *reason, gint64 since_us, AmsError code)
+stall (AmsStream *self, const char *reason, const char *message, gint64 since_us, AmsError code)
 {
   g_object_ref (self);
   _ams_stream_watchdog_stop (self);
@@ -126,6 +127,8 @@ stall (AmsStream *self, const char *reason, gint64 since_us, AmsError code)
   AmsEvent *event = _ams_stream_new_event (self, "media-stalled");
   ams_event_set_string (event, "reason", reason);
   ams_event_set_double (event, "seconds", (gint64) (seconds * 10 + 0.5) / 10.0);
+  if (message)
+    ams_event_set_string (event, "message", message);
   _ams_stream_emit_event (self, event);
   if (_ams_stream_is_active (self) && self->state != AMS_STREAM_STATE_STOPPING &&
       !_ams_stream_recover (self, reason, TRUE)) {
@@ -167,6 +170,17 @@ _ams_stream_watchdog_stop (AmsStream *self)
   }
 }
 
+/* A broken connection is recovered only for a publish or play that ran
+ * once (before that, the failure is the answer) and while stalls are
+ * watched for. */
+static gboolean
+recoverable (AmsStream *self)
+{
+  return self->opts.stall_timeout_ms != 0 && self->has_started &&
+         (self->kind == AMS_STREAM_PUBLISH || self->kind == AMS_STREAM_PLAY) &&
+         _ams_stream_is_active (self) && self->state != AMS_STREAM_STATE_STOPPING;
+}
+
 gboolean
 _ams_stream_watchdog_ice_state (AmsStream *self, int ice_state)
 {
@@ -181,15 +195,20 @@ _ams_stream_watchdog_ice_state (AmsStream *self, int ice_state)
     self->ice_down_us = 0;
     return FALSE;
   case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
-    /* Recovered only for a publish or play that ran once (before that,
-     * the failure is the answer) and while stalls are watched for. */
-    if (self->opts.stall_timeout_ms == 0 || !self->has_started ||
-        (self->kind != AMS_STREAM_PUBLISH && self->kind != AMS_STREAM_PLAY) ||
-        !_ams_stream_is_active (self) || self->state == AMS_STREAM_STATE_STOPPING)
+    if (!recoverable (self))
       return FALSE;
-    stall (self, "ice-failed", g_get_monotonic_time (), AMS_ERROR_ICE);
+    stall (self, "ice-failed", NULL, g_get_monotonic_time (), AMS_ERROR_ICE);
     return TRUE;
   default:
     return FALSE;
   }
+}
+
+gboolean
+_ams_stream_watchdog_transport_error (AmsStream *self, const char *message)
+{
+  if (!recoverable (self))
+    return FALSE;
+  stall (self, "transport-error", message, g_get_monotonic_time (), AMS_ERROR_MEDIA);
+  return TRUE;
 }

@@ -55,6 +55,7 @@ struct _AmsPeer {
   GSource          *bus_source;
   gboolean          media_built;
   GstElement       *held_media;     /* a clip's bin kept stopped until the pipeline plays */
+  gboolean          transport_error; /* the last error came from inside webrtcbin */
   char             *video_codec;    /* chosen: "vp8" / "h264" */
 
   GMutex            lock;           /* guards the fields below */
@@ -347,6 +348,12 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
       gst_message_parse_error (msg, &gerr, &debug);
       gboolean missing = g_error_matches (gerr, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN) ||
                          g_error_matches (gerr, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND);
+      /* libnice, DTLS, SRTP, the RTP session: the connection broke, not
+       * the media we send or receive (webrtcbin's own errors are
+       * negotiation). */
+      GstObject *src = GST_MESSAGE_SRC (msg);
+      peer->transport_error = src != GST_OBJECT (peer->webrtc) &&
+                              gst_object_has_as_ancestor (src, GST_OBJECT (peer->webrtc));
       error = g_error_new (AMS_ERROR, missing ? AMS_ERROR_MISSING_PLUGIN : AMS_ERROR_MEDIA,
                            "%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), gerr->message);
       break;
@@ -2029,6 +2036,13 @@ int
 ams_peer_get_connection_state (AmsPeer *peer)
 {
   return peer->connection_state;
+}
+
+gboolean
+ams_peer_error_in_transport (AmsPeer *peer)
+{
+  g_return_val_if_fail (peer, FALSE);
+  return peer->transport_error;
 }
 
 GstElement *

@@ -205,6 +205,11 @@ int ams_peer_get_connection_state (AmsPeer *peer);  /* GstWebRTCPeerConnectionSt
 
 /* (transfer none) */
 GstElement *ams_peer_get_webrtcbin (AmsPeer *peer);
+
+/* TRUE when the error the peer reported last came from inside webrtcbin
+ * (libnice, DTLS, SRTP, the RTP session): the connection broke, and a new
+ * one may work.  Context thread, from the error callback. */
+gboolean ams_peer_error_in_transport (AmsPeer *peer);
 /* (transfer none) (nullable): the remote/local SDP text as set. */
 const char *ams_peer_get_remote_sdp (AmsPeer *peer);
 const char *ams_peer_get_local_sdp (AmsPeer *peer);

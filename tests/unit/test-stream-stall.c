@@ -9,12 +9,17 @@
  *   plays (decodes) again from the server's new offer;
  * - stall_timeout_ms 0: the same loss goes unnoticed (no event, no stop, no
  *   second play);
+ * - a streaming error inside the player's webrtcbin (its libnice source,
+ *   as "nicesrc: Internal data stream error" does) is a stall with reason
+ *   "transport-error" and the error's message: stop, play again, decode
+ *   again; with stall_timeout_ms 0 it fails the stream as before;
  * - a started publisher that the server ends with
  *   noPacketReceivedForTimeoutDuration (and publish_finished) publishes the
  *   same request again after the retry interval, with backoff while it does not start again;
  *   with publish_retry_interval_ms 0 it fails as before. */
 #include <amsclient/amsclient.h>
 #include "helpers/scripted-server.h"
+#include "client/ams-stream-private.h"
 #include "media/ams-peer.h"
 
 #include <string.h>
@@ -35,6 +40,7 @@ typedef struct {
   GPtrArray *stalled;        /* "reason" of each media-stalled event */
   GArray    *stalled_secs;   /* its "seconds" */
   gint64     stalled_at_us;  /* when the first one came */
+  char      *stalled_message; /* the first one's "message", if any */
   GPtrArray *retrying;       /* "reason:attempt:delayMs" */
   guint64    frames;         /* decoded frames, every media session */
   gboolean   failed;
@@ -49,8 +55,10 @@ on_event (AmsStream *stream, AmsEvent *event, Stall *t)
     ams_event_get_double (event, "seconds", &secs);
     g_ptr_array_add (t->stalled, g_strdup (ams_event_get_string (event, "reason")));
     g_array_append_val (t->stalled_secs, secs);
-    if (t->stalled_at_us == 0)
+    if (t->stalled_at_us == 0) {
       t->stalled_at_us = g_get_monotonic_time ();
+      t->stalled_message = g_strdup (ams_event_get_string (event, "message"));
+    }
   } else if (g_str_equal (name, "retrying")) {
     gint64 attempt = -1, delay = -1;
     ams_event_get_int (event, "attempt", &attempt);
@@ -103,6 +111,7 @@ teardown (Stall *t)
   g_ptr_array_unref (t->stalled);
   g_array_unref (t->stalled_secs);
   g_ptr_array_unref (t->retrying);
+  g_free (t->stalled_message);
   while (g_main_context_iteration (NULL, FALSE))
     ;
 }
@@ -300,6 +309,98 @@ test_stall_timeout_zero (void)
   teardown (&t);
 }
 
+/* Posts a streaming error from the libnice source inside the stream's
+ * webrtcbin, as a source whose data cannot go on does. */
+static void
+break_transport (Stall *t)
+{
+  GstElement *webrtc = ams_peer_get_webrtcbin (t->stream->peer);
+  g_assert_nonnull (webrtc);
+  GstElement *nicesrc = NULL;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (webrtc));
+  GValue item = G_VALUE_INIT;
+  while (!nicesrc && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&item);
+    GstElementFactory *f = gst_element_get_factory (e);
+    if (f && g_str_equal (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f)), "nicesrc"))
+      nicesrc = gst_object_ref (e);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  g_assert_nonnull (nicesrc);
+  GError *e = g_error_new_literal (GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+                                   "Internal data stream error.");
+  gst_element_post_message (nicesrc, gst_message_new_error (GST_OBJECT (nicesrc), e,
+                                                            "streaming stopped, reason not-linked"));
+  g_error_free (e);
+  gst_object_unref (nicesrc);
+}
+
+static gboolean
+has_failed (gpointer data)
+{
+  return ((Stall *) data)->failed;
+}
+
+static void
+test_player_transport_error_plays_again (void)
+{
+  Stall t = { 0 };
+  AmsMediaOptions o;
+  player_options (&o, 1000);
+  setup (&t, AMS_STREAM_PLAY, "s4", &o);
+  Want plays = { &t, .count = 1, .command = "play" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
+  serve_play (&t, "s4", 15);
+  g_autoptr (GPtrArray) before = sent (&t);
+
+  break_transport (&t);
+  g_assert_true (ws_peer_wait (NULL, has_stalled, &t, TIMEOUT_MS));
+  g_assert_cmpuint (t.stalled->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (t.stalled, 0), ==, "transport-error");
+  g_assert_nonnull (strstr (t.stalled_message, "Internal data stream error"));
+  g_assert_false (t.failed);
+
+  /* stop, then the same play again, which plays. */
+  Want stops = { &t, .count = 1, .command = "stop" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &stops, TIMEOUT_MS));
+  scripted_send_notification (t.ws, "play_finished", "s4");
+  plays.count = 2;
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
+  g_autoptr (GPtrArray) after = sent (&t);
+  int stop = find_command (after, before->len, "stop");
+  int again = find_command (after, before->len, "play");
+  g_assert_cmpint (stop, >=, 0);
+  g_assert_cmpint (again, >, stop);
+  g_assert_cmpstr (g_ptr_array_index (after, again), ==,
+                   g_ptr_array_index (before, find_command (before, 0, "play")));
+  g_assert_cmpuint (t.retrying->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (t.retrying, 0), ==, "transport-error:1:1000");
+  guint64 frames_at_break = t.frames;
+  serve_play (&t, "s4", frames_at_break + 15);
+  g_assert_false (t.failed);
+  teardown (&t);
+}
+
+/* Without the watch, the same error fails the stream, naming the source. */
+static void
+test_transport_error_fails_without_watch (void)
+{
+  Stall t = { 0 };
+  AmsMediaOptions o;
+  player_options (&o, 0);
+  setup (&t, AMS_STREAM_PLAY, "s5", &o);
+  Want plays = { &t, .count = 1, .command = "play" };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
+  serve_play (&t, "s5", 15);
+  break_transport (&t);
+  g_assert_true (ws_peer_wait (NULL, has_failed, &t, TIMEOUT_MS));
+  g_assert_cmpuint (t.stalled->len, ==, 0);
+  g_assert_cmpuint (scripted_count_command (t.ws, "play"), ==, 1);
+  teardown (&t);
+}
+
 /* ------------------------------------------------------------ publisher */
 
 static void
@@ -421,6 +522,10 @@ main (int argc, char **argv)
   g_test_add_func ("/stream/stall/player-late-end-of-stalled-session",
                    test_player_late_end_of_stalled_session);
   g_test_add_func ("/stream/stall/timeout-zero-disables", test_stall_timeout_zero);
+  g_test_add_func ("/stream/stall/player-transport-error-plays-again",
+                   test_player_transport_error_plays_again);
+  g_test_add_func ("/stream/stall/transport-error-fails-without-watch",
+                   test_transport_error_fails_without_watch);
   g_test_add_func ("/stream/stall/publisher-no-packet-publishes-again",
                    test_publisher_no_packet_publishes_again);
   g_test_add_func ("/stream/stall/publisher-no-retry-fails", test_publisher_no_retry);
