@@ -91,8 +91,7 @@ for s in "${suites[@]}"; do
          limit=3600
          # 40 frames: the suppressions' anchors (libgstdtls under OpenSSL)
          # sit deeper than valgrind's default 12.  Not --fair-sched=yes
-         # (helpers/valgrind-wrap.sh): it slowed the in-process media tests
-         # severalfold (test-relay's first frame after 181 s, over its bound).
+         # (see helpers/valgrind-wrap.sh).
          cmd=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
               --num-callers=40 --suppressions=tests/valgrind.supp "$s" --tap)
        else cmd=("$s" --tap); fi ;;
