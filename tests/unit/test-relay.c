@@ -239,6 +239,9 @@ test_init (Test *t, guint publisher_timeout_ms, AmsRelayDistribution distributio
   o.filter.address = "127.0.0.1";
   o.publisher_timeout_ms = publisher_timeout_ms;
   t->relay = ams_relay_new (&o, NULL, &relay_callbacks, t);
+  /* As ams-mini-server does once it listens: the DTLS key is made in the
+   * background, not by the first peer on this thread. */
+  ams_media_prewarm ();
   t->gone_keys = g_ptr_array_new_with_free_func (g_free);
   endpoint_init (t, &t->pub, "pub-conn-1");
   for (int i = 0; i < PLAYERS; i++) {
