@@ -175,7 +175,12 @@ server_new (const char *config)
 static void
 test_publish_play_info (void)
 {
-  AmsMiniServer *server = server_new (NULL);
+  /* The publish sends no offer: it must outlast every wait here before the
+   * server's start timeout ends it (under valgrind the steps between start
+   * and stop took longer than its default). */
+  g_autofree char *config = g_strdup_printf ("[server]\nstart-timeout-ms=%" G_GINT64_FORMAT "\n",
+                                             WAIT_US / 1000 * 2);
+  AmsMiniServer *server = server_new (config);
   Peer *pub = peer_new (server);
   Peer *viewer = peer_new (server);
   g_assert_true (spin_until (is_connected, pub));
