@@ -18,8 +18,10 @@
 #define P2P_LINGER_MS 10000
 #define FRAMES_REACHED "framesReached"
 /* How long the end of a session (stop, leave) may wait for the server's
- * confirmation before the socket is closed anyway. */
-#define END_ACK_MS 1000
+ * confirmation before the socket is closed anyway. It normally comes
+ * within one round trip; a busy server took over a second (pongs at 1.6 s
+ * behind a server under valgrind), and the conference waits 5 s. */
+#define END_ACK_MS 3000
 /* Publishers count frames sent from statistics; poll them this often. */
 #define SENT_FRAMES_POLL_MS 200
 
