@@ -5,6 +5,7 @@
  * with the fast start on and not at all while the first packet is held
  * with it off. */
 #define GST_USE_UNSTABLE_API
+#include "helpers/find-elements.h"
 #include "media/ams-peer.h"
 
 #include <gst/webrtc/webrtc.h>
@@ -101,19 +102,7 @@ run_for_frame (Pair *p, guint seconds)
 static GPtrArray *
 jitterbuffers (AmsPeer *peer)
 {
-  GPtrArray *found = g_ptr_array_new_with_free_func (gst_object_unref);
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (ams_peer_get_webrtcbin (peer)));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *e = g_value_get_object (&item);
-    GstElementFactory *f = gst_element_get_factory (e);
-    if (f && g_str_equal (GST_OBJECT_NAME (f), "rtpjitterbuffer"))
-      g_ptr_array_add (found, gst_object_ref (e));
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-  return found;
+  return find_elements (ams_peer_get_webrtcbin (peer), "rtpjitterbuffer");
 }
 
 /* Plays VP8 from one peer to the other with the receiver's jitterbuffer at

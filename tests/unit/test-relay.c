@@ -2,6 +2,7 @@
  * one process over loopback ICE, signalling passed in-process. Frames are
  * decoded and counted by the players; nothing is transcoded by the relay. */
 #define GST_USE_UNSTABLE_API
+#include "helpers/find-elements.h"
 #include "media/ams-relay.h"
 
 #include <string.h>
@@ -517,24 +518,6 @@ toplevel_of (GstElement *element)
   return top;
 }
 
-static GstElement *
-find_sctpenc (GstElement *webrtc)
-{
-  GstElement *found = NULL;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (webrtc));
-  GValue item = G_VALUE_INIT;
-  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *e = g_value_get_object (&item);
-    GstElementFactory *f = gst_element_get_factory (e);
-    if (f && g_str_equal (GST_OBJECT_NAME (f), "sctpenc"))
-      found = gst_object_ref (e);
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-  return found;
-}
-
 static gboolean
 other_player_continues (Test *t)
 {
@@ -578,7 +561,7 @@ test_player_error_is_the_players (void)
       relay_player = last;
   }
   g_assert_nonnull (relay_player);
-  g_autoptr (GstElement) sctpenc = find_sctpenc (relay_player);
+  g_autoptr (GstElement) sctpenc = find_element (relay_player, "sctpenc");
   g_assert_nonnull (sctpenc);
   GST_ELEMENT_ERROR (sctpenc, RESOURCE, WRITE, ("Could not write to resource."), (NULL));
 

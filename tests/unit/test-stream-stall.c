@@ -18,6 +18,7 @@
  *   same request again after the retry interval, with backoff while it does not start again;
  *   with publish_retry_interval_ms 0 it fails as before. */
 #include <amsclient/amsclient.h>
+#include "helpers/find-elements.h"
 #include "helpers/scripted-server.h"
 #include "client/ams-stream-private.h"
 #include "media/ams-peer.h"
@@ -316,18 +317,7 @@ break_transport (Stall *t)
 {
   GstElement *webrtc = ams_peer_get_webrtcbin (t->stream->peer);
   g_assert_nonnull (webrtc);
-  GstElement *nicesrc = NULL;
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (webrtc));
-  GValue item = G_VALUE_INIT;
-  while (!nicesrc && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *e = g_value_get_object (&item);
-    GstElementFactory *f = gst_element_get_factory (e);
-    if (f && g_str_equal (gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f)), "nicesrc"))
-      nicesrc = gst_object_ref (e);
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
+  GstElement *nicesrc = find_element (webrtc, "nicesrc");
   g_assert_nonnull (nicesrc);
   GError *e = g_error_new_literal (GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
                                    "Internal data stream error.");
