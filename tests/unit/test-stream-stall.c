@@ -191,21 +191,56 @@ player_options (AmsMediaOptions *o, guint stall_ms)
   o->stall_timeout_ms = stall_ms;
 }
 
+/* Waits until the client has sent @count @command messages. */
+static void
+wait_commands (Stall *t, const char *command, guint count)
+{
+  Want w = { t, .count = count, .command = command };
+  g_assert_true (ws_peer_wait (NULL, commands_at_least, &w, TIMEOUT_MS));
+}
+
+/* A player of @id (stall timeout @stall_ms) that plays: frames decoded. */
+static void
+start_playing (Stall *t, const char *id, guint stall_ms)
+{
+  AmsMediaOptions o;
+  player_options (&o, stall_ms);
+  setup (t, AMS_STREAM_PLAY, id, &o);
+  wait_commands (t, "play", 1);
+  serve_play (t, id, 15);
+}
+
+/* After a stall of @reason: exactly `stop`, the server's play_finished for
+ * it (ignored: not the end of the new request), then the same play again
+ * (after the 1 s default interval of a player without its own retry), one
+ * "retrying" event. @before: the messages sent before the stall. */
+static void
+expect_replay (Stall *t, const char *id, GPtrArray *before, const char *reason)
+{
+  wait_commands (t, "stop", 1);
+  scripted_send_notification (t->ws, "play_finished", id);
+  wait_commands (t, "play", 2);
+  g_autoptr (GPtrArray) after = sent (t);
+  int stop = find_command (after, before->len, "stop");
+  int again = find_command (after, before->len, "play");
+  g_assert_cmpint (stop, >=, 0);
+  g_assert_cmpint (again, >, stop);
+  g_autofree char *stop_json = g_strdup_printf ("{\"command\":\"stop\",\"streamId\":\"%s\"}", id);
+  g_assert_cmpstr (g_ptr_array_index (after, stop), ==, stop_json);
+  int first_play = find_command (before, 0, "play");
+  g_assert_cmpint (first_play, >=, 0);
+  g_assert_cmpstr (g_ptr_array_index (after, again), ==, g_ptr_array_index (before, first_play));
+  g_autofree char *retrying = g_strdup_printf ("%s:1:1000", reason);
+  g_assert_cmpuint (t->retrying->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (t->retrying, 0), ==, retrying);
+}
+
 static void
 test_player_stall_plays_again (void)
 {
   Stall t = { 0 };
-  AmsMediaOptions o;
-  player_options (&o, 1000);
-  setup (&t, AMS_STREAM_PLAY, "s1", &o);
-  Want plays = { &t, .count = 1, .command = "play" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
-  serve_play (&t, "s1", 15);
-
+  start_playing (&t, "s1", 1000);
   g_autoptr (GPtrArray) before = sent (&t);
-  guint n_before = before->len;
-  int first_play = find_command (before, 0, "play");
-  g_assert_cmpint (first_play, >=, 0);
 
   /* The media stops; the signalling does not. */
   gint64 cut = g_get_monotonic_time ();
@@ -223,23 +258,7 @@ test_player_stall_plays_again (void)
   g_assert_cmpint (detect_ms, <=, 1000 + 1500 * SLOW);
   g_assert_false (t.failed);
 
-  /* Exactly: stop, the server's play_finished for it (ignored: not the
-   * end of the new request), then the same play again (after the 1 s
-   * default interval of a player without its own retry). */
-  Want stops = { &t, .count = 1, .command = "stop" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &stops, TIMEOUT_MS));
-  scripted_send_notification (t.ws, "play_finished", "s1");
-  plays.count = 2;
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
-  g_autoptr (GPtrArray) after = sent (&t);
-  int stop = find_command (after, n_before, "stop");
-  int again = find_command (after, n_before, "play");
-  g_assert_cmpint (stop, >=, 0);
-  g_assert_cmpint (again, >, stop);
-  g_assert_cmpstr (g_ptr_array_index (after, stop), ==, "{\"command\":\"stop\",\"streamId\":\"s1\"}");
-  g_assert_cmpstr (g_ptr_array_index (after, again), ==, g_ptr_array_index (before, first_play));
-  g_assert_cmpuint (t.retrying->len, ==, 1);
-  g_assert_cmpstr (g_ptr_array_index (t.retrying, 0), ==, "no-media:1:1000");
+  expect_replay (&t, "s1", before, "no-media");
   g_assert_cmpint (ams_stream_get_state (t.stream), ==, AMS_STREAM_STATE_REQUESTING);
 
   /* And the new offer plays: frames decoded again. */
@@ -256,21 +275,14 @@ static void
 test_player_late_end_of_stalled_session (void)
 {
   Stall t = { 0 };
-  AmsMediaOptions o;
-  player_options (&o, 1000);
-  setup (&t, AMS_STREAM_PLAY, "s1", &o);
-  Want plays = { &t, .count = 1, .command = "play" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
-  serve_play (&t, "s1", 15);
+  start_playing (&t, "s1", 1000);
 
   g_clear_pointer (&t.sender, scripted_offer_free);
   guint64 frames_at_cut = t.frames;
   g_assert_true (ws_peer_wait (NULL, has_stalled, &t, TIMEOUT_MS));
-  Want stops = { &t, .count = 1, .command = "stop" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &stops, TIMEOUT_MS));
+  wait_commands (&t, "stop", 1);
   /* No acknowledgement: the same play again all the same. */
-  plays.count = 2;
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
+  wait_commands (&t, "play", 2);
   /* Now the old session's end, before any answer to the new play. */
   scripted_send_notification (t.ws, "play_finished", "s1");
   for (gint64 end = g_get_monotonic_time () + 300 * 1000; g_get_monotonic_time () < end;)
@@ -290,12 +302,7 @@ static void
 test_stall_timeout_zero (void)
 {
   Stall t = { 0 };
-  AmsMediaOptions o;
-  player_options (&o, 0);
-  setup (&t, AMS_STREAM_PLAY, "s2", &o);
-  Want plays = { &t, .count = 1, .command = "play" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
-  serve_play (&t, "s2", 15);
+  start_playing (&t, "s2", 0);
   g_autoptr (GPtrArray) before = sent (&t);
 
   g_clear_pointer (&t.sender, scripted_offer_free);
@@ -337,12 +344,7 @@ static void
 test_player_transport_error_plays_again (void)
 {
   Stall t = { 0 };
-  AmsMediaOptions o;
-  player_options (&o, 1000);
-  setup (&t, AMS_STREAM_PLAY, "s4", &o);
-  Want plays = { &t, .count = 1, .command = "play" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
-  serve_play (&t, "s4", 15);
+  start_playing (&t, "s4", 1000);
   g_autoptr (GPtrArray) before = sent (&t);
 
   break_transport (&t);
@@ -353,20 +355,7 @@ test_player_transport_error_plays_again (void)
   g_assert_false (t.failed);
 
   /* stop, then the same play again, which plays. */
-  Want stops = { &t, .count = 1, .command = "stop" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &stops, TIMEOUT_MS));
-  scripted_send_notification (t.ws, "play_finished", "s4");
-  plays.count = 2;
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
-  g_autoptr (GPtrArray) after = sent (&t);
-  int stop = find_command (after, before->len, "stop");
-  int again = find_command (after, before->len, "play");
-  g_assert_cmpint (stop, >=, 0);
-  g_assert_cmpint (again, >, stop);
-  g_assert_cmpstr (g_ptr_array_index (after, again), ==,
-                   g_ptr_array_index (before, find_command (before, 0, "play")));
-  g_assert_cmpuint (t.retrying->len, ==, 1);
-  g_assert_cmpstr (g_ptr_array_index (t.retrying, 0), ==, "transport-error:1:1000");
+  expect_replay (&t, "s4", before, "transport-error");
   guint64 frames_at_break = t.frames;
   serve_play (&t, "s4", frames_at_break + 15);
   g_assert_false (t.failed);
@@ -378,12 +367,7 @@ static void
 test_transport_error_fails_without_watch (void)
 {
   Stall t = { 0 };
-  AmsMediaOptions o;
-  player_options (&o, 0);
-  setup (&t, AMS_STREAM_PLAY, "s5", &o);
-  Want plays = { &t, .count = 1, .command = "play" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &plays, TIMEOUT_MS));
-  serve_play (&t, "s5", 15);
+  start_playing (&t, "s5", 0);
   break_transport (&t);
   g_assert_true (ws_peer_wait (NULL, has_failed, &t, TIMEOUT_MS));
   g_assert_cmpuint (t.stalled->len, ==, 0);
@@ -411,12 +395,10 @@ is_failed (gpointer data)
 static void
 serve_publish (Stall *t, guint n)
 {
-  Want w = { t, .count = n, .command = "publish" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &w, TIMEOUT_MS));
+  wait_commands (t, "publish", n);
   g_autofree char *start = g_strdup ("{\"command\":\"start\",\"streamId\":\"p1\"}");
   ws_peer_send_text (t->ws, start);
-  Want offers = { t, .count = n, .command = "takeConfiguration" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &offers, TIMEOUT_MS));
+  wait_commands (t, "takeConfiguration", n);
 }
 
 static void
@@ -450,8 +432,7 @@ test_publisher_no_packet_publishes_again (void)
   /* As ams-mini-server does: the end of that session follows the error;
    * it is not the end of the stream. */
   scripted_send_notification (t.ws, "publish_finished", "p1");
-  Want again = { &t, .count = 2, .command = "publish" };
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &again, TIMEOUT_MS));
+  wait_commands (&t, "publish", 2);
   gint64 waited_ms = (g_get_monotonic_time () - t0) / 1000;
   g_assert_cmpint (waited_ms, >=, 180);
   g_assert_false (t.failed);
@@ -466,8 +447,7 @@ test_publisher_no_packet_publishes_again (void)
   /* Not started again (no media reached the server): backoff, 2x. */
   serve_publish (&t, 2);
   send_error (t.ws, "publishTimeoutError", "p1");
-  again.count = 3;
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &again, TIMEOUT_MS));
+  wait_commands (&t, "publish", 3);
   g_assert_cmpuint (t.retrying->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (t.retrying, 1), ==, "publishTimeoutError:2:400");
 
@@ -476,8 +456,7 @@ test_publisher_no_packet_publishes_again (void)
   scripted_send_notification (t.ws, "publish_started", "p1");
   g_assert_true (ws_peer_wait (NULL, is_started, &t, TIMEOUT_MS));
   send_error (t.ws, "noPacketReceivedForTimeoutDuration", "p1");
-  again.count = 4;
-  g_assert_true (ws_peer_wait (NULL, commands_at_least, &again, TIMEOUT_MS));
+  wait_commands (&t, "publish", 4);
   g_assert_cmpstr (g_ptr_array_index (t.retrying, 2), ==, "noPacketReceivedForTimeoutDuration:1:200");
   g_assert_false (t.failed);
   teardown (&t);
