@@ -355,7 +355,7 @@ bus_watch (GstBus *bus, GstMessage *msg, gpointer data)
       peer->transport_error = src != GST_OBJECT (peer->webrtc) &&
                               gst_object_has_as_ancestor (src, GST_OBJECT (peer->webrtc));
       error = g_error_new (AMS_ERROR, missing ? AMS_ERROR_MISSING_PLUGIN : AMS_ERROR_MEDIA,
-                           "%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), gerr->message);
+                           "%s: %s", GST_OBJECT_NAME (src), gerr->message);
       break;
     }
     case GST_MESSAGE_ELEMENT:
